@@ -1,0 +1,1 @@
+"""The Textual UI layer. Imports ``shiftdesk``; ``shiftdesk`` never imports this package."""

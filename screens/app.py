@@ -1,0 +1,189 @@
+"""The app shell: four modes on F1–F4, sign-in first, a status bar on every screen.
+
+Built by ``make_app`` from resolved settings and an injected engine; tests use the same
+factory. Database work runs in thread workers (``run_db``), never on the UI thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from screens.calls import CallsScreen
+from screens.dispatch import DispatchScreen
+from screens.handover import HandoverScreen
+from screens.i18n import TranslatedBindings
+from screens.parcels import ParcelsScreen
+from screens.signin import SignInScreen
+from screens.widgets.statusbar import StatusBar
+from shiftdesk.config import Settings
+from shiftdesk.db import SYSTEM, Actor, read_session, transact
+from shiftdesk.errors import ShiftdeskError
+from shiftdesk.i18n import set_locale, t
+from shiftdesk.models import Operator, Site
+from shiftdesk.security import actor_for
+from shiftdesk.sites import get_site
+
+T = TypeVar("T")
+
+MODE_KEYS = {"handover": "f1", "calls": "f2", "dispatch": "f3", "parcels": "f4"}
+
+
+class ShiftdeskApp(TranslatedBindings, App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "shiftdesk"
+    MODES = {
+        "handover": HandoverScreen,
+        "calls": CallsScreen,
+        "dispatch": DispatchScreen,
+        "parcels": ParcelsScreen,
+    }
+    BINDINGS = [
+        Binding("f1", "switch_mode('handover')", "mode.handover", id="mode.handover"),
+        Binding("f2", "switch_mode('calls')", "mode.calls", id="mode.calls"),
+        Binding("f3", "switch_mode('dispatch')", "mode.dispatch", id="mode.dispatch"),
+        Binding("f4", "switch_mode('parcels')", "mode.parcels", id="mode.parcels"),
+        Binding("ctrl+l", "lock", "binding.lock", id="app.lock"),
+        Binding("ctrl+q", "quit", "binding.quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        set_locale(settings.locale)
+        super().__init__()
+        self.settings = settings
+        self.engine = engine
+        self.operator: Operator | None = None
+        self.actor: Actor = SYSTEM
+        self.site: Site | None = None
+        self.operator_label = ""
+        self.shift_label = ""
+        self.breached_count = 0
+        self._last_input = time.monotonic()
+        self._locked = False
+        self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+
+    # -------------------------------------------------------------------- start-up
+
+    def on_mount(self) -> None:
+        if self.settings.ui.keymap:
+            self.set_keymap(self.settings.ui.keymap)
+        self.switch_mode("handover")
+        self.run_db(lambda s: get_site(s, self.settings.site.code), self._site_loaded)
+        self._ask_sign_in()
+        if self.settings.security.idle_lock_minutes > 0:
+            self.set_interval(15, self._check_idle)
+
+    def _site_loaded(self, site: Site) -> None:
+        self.site = site
+
+    def _ask_sign_in(self, message: str = "") -> None:
+        self._locked = True
+        self.push_screen(SignInScreen(message=message), callback=self._signed_in)
+
+    def _signed_in(self, operator: Operator | None) -> None:
+        self._locked = False
+        self._last_input = time.monotonic()
+        if operator is None:
+            return
+        self.operator = operator
+        self.actor = actor_for(operator)
+        self.operator_label = operator.label
+        self.refresh_status()
+        self.notify(t("signin.welcome", name=operator.label), timeout=3)
+
+    # -------------------------------------------------------------------- shared services
+
+    def run_db(
+        self,
+        fn: Callable[[Session], T],
+        done: Callable[[T], Any] | None = None,
+        *,
+        write: bool = False,
+        error: Callable[[Exception], Any] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+    ) -> None:
+        """Run ``fn(session)`` in a thread worker and hand the result to ``done`` on the UI thread.
+
+        Writes go through ``transact`` (retry on lock contention, commit before ``done``), so
+        a save is acknowledged only once it is on disk. Errors go to ``error`` or a
+        notification: the app never shows a traceback for a database problem.
+        """
+
+        def work() -> None:
+            try:
+                if write:
+                    result = transact(self.engine, fn, actor=self.actor)
+                else:
+                    with read_session(self.engine, self.actor) as session:
+                        result = fn(session)
+            except Exception as exc:  # reported on the UI thread, never a crash
+                self.call_from_thread(self._db_failed, exc, error)
+                return
+            if done is not None:
+                self.call_from_thread(done, result)
+
+        self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def _db_failed(self, exc: Exception, handler: Callable[[Exception], Any] | None) -> None:
+        if handler is not None:
+            handler(exc)
+            return
+        detail = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
+        self.notify(t("error.database", detail=detail), title=t("error.title"), severity="error")
+
+    def refresh_status(self) -> None:
+        for bar in self.screen.query(StatusBar):
+            bar.refresh_status()
+
+    def set_breached(self, count: int) -> None:
+        self.breached_count = count
+        self.refresh_status()
+
+    def set_shift_label(self, label: str) -> None:
+        self.shift_label = label
+        self.refresh_status()
+
+    # -------------------------------------------------------------------- commands
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key in MODE_KEYS.items():
+            name = t(f"mode.{mode}")
+            yield SystemCommand(
+                f"{name} ({key.upper()})",
+                t("mode.palette_help", screen=name),
+                partial(self.switch_mode, mode),
+            )
+
+    def action_lock(self) -> None:
+        if not self._locked:
+            self._ask_sign_in()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        minutes = self.settings.security.idle_lock_minutes
+        if not self._locked and time.monotonic() - self._last_input >= minutes * 60:
+            self._ask_sign_in(t("signin.locked_idle", minutes=minutes))
+
+
+def make_app(settings: Settings, engine: Engine) -> ShiftdeskApp:
+    """The one way to build the app (the CLI and the tests both use it)."""
+    return ShiftdeskApp(settings, engine)
+
+
+def run_app(settings: Settings, engine: Engine) -> None:
+    make_app(settings, engine).run()

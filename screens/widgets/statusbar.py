@@ -1,0 +1,51 @@
+"""The status bar on every screen: site, operator on duty, shift, clock, breached clocks."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from shiftdesk.i18n import t
+from shiftdesk.timeutil import to_local, utcnow
+
+
+class StatusBar(Static):
+    """Reads the app's state; the app refreshes every status bar when that state changes."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_status)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        app = self.app
+        settings = app.settings  # type: ignore[attr-defined]
+        now = to_local(utcnow(), settings.site.timezone)
+        operator = getattr(app, "operator_label", "") or t("status.not_signed_in")
+        shift = getattr(app, "shift_label", "") or t("status.no_shift")
+        breached = int(getattr(app, "breached_count", 0))
+        text = Text.assemble(
+            (settings.site.name, "bold"),
+            "  │  ",
+            f"{t('status.operator')}: ",
+            (operator, "bold"),
+            "  │  ",
+            f"{t('status.shift')}: {shift}",
+            "  │  ",
+            (now.strftime("%Y-%m-%d %H:%M:%S"), "bold"),
+            "  │  ",
+            (
+                f"{t('status.breached')}: {breached}",
+                "bold white on red" if breached else "",
+            ),
+        )
+        self.update(text)

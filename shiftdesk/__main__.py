@@ -1,0 +1,3 @@
+from shiftdesk.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""The ``shiftdesk`` command: bare, it opens the terminal app; with a command, it scripts.
+
+Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shiftdesk import __version__
+from shiftdesk.cli import config_cmd, db_cmd, operators_cmd
+from shiftdesk.cli.common import AppState, ShiftdeskGroup, state
+
+app = typer.Typer(
+    cls=ShiftdeskGroup,
+    help=(
+        "shiftdesk: the front desk and night control room in one terminal app.\n\n"
+        "Run without a command to open the app. Exit codes: 0 ok, 1 failure, "
+        "2 usage or configuration error."
+    ),
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", help="Config file (default: data/config.toml in a checkout). "
+        "Env: SHIFTDESK_CONFIG.", show_default=False,
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (sqlite:///... or postgresql://...). Env: SHIFTDESK_DB.",
+        show_default=False,
+    ),
+    locale: str | None = typer.Option(
+        None, "--locale", help="en or zh_CN. Env: SHIFTDESK_LOCALE.", show_default=False
+    ),
+    operator: str | None = typer.Option(
+        None, "--operator", envvar="SHIFTDESK_OPERATOR",
+        help="Operator that writes are recorded under (default: the built-in system identity).",
+        show_default=False,
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Open the app, loading the demo site first if the database is empty."
+    ),
+) -> None:
+    ctx.obj = AppState(config_path=config, db_url=db, locale=locale, operator=operator)
+    if ctx.invoked_subcommand is None:
+        launch_tui(ctx.obj, demo=demo)
+
+
+def launch_tui(st: AppState, *, demo: bool) -> None:
+    """Open the terminal app: the only place the CLI imports Textual."""
+    engine = st.engine(migrate_if_empty=True, check_schema=False)
+    from shiftdesk import migrate
+
+    migrate.ensure_current(engine)
+    if demo:
+        from shiftdesk.demo import database_is_empty, load_demo
+
+        if database_is_empty(engine):
+            load_demo(engine, st.settings)
+    else:
+        from shiftdesk.db import transact
+        from shiftdesk.sites import ensure_site, ensure_system_operator
+
+        transact(engine, lambda s: (ensure_site(s, st.settings), ensure_system_operator(s)))
+    from screens.app import run_app
+
+    run_app(st.settings, engine)
+
+
+@app.command()
+def version() -> None:
+    """Print the program version."""
+    typer.echo(f"shiftdesk {__version__}")
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database, create the site, and write a config file if none exists."""
+    from shiftdesk import migrate
+    from shiftdesk.config import config_path_in_use, write_default_config
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.sites import ensure_site, ensure_system_operator
+
+    st = state(ctx)
+    path = config_path_in_use(st.config_path)
+    if write_default_config(path):
+        typer.echo(t("cli.init.config_written", path=path))
+    engine = st.engine(check_schema=False)
+    revision = migrate.upgrade(engine)
+    transact(engine, lambda s: (ensure_site(s, st.settings), ensure_system_operator(s)))
+    url = engine.url.render_as_string(hide_password=True)
+    typer.echo(t("cli.init.created", url=url, revision=revision))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same data."),
+) -> None:
+    """Fill an empty database with a realistic demo site and print its operators and PINs."""
+    from shiftdesk.demo import DEMO_OPERATORS, database_is_empty, load_demo
+    from shiftdesk.i18n import t
+
+    st = state(ctx)
+    engine = st.engine(migrate_if_empty=True)
+    if not database_is_empty(engine):
+        typer.echo(t("cli.demo.not_empty"), err=True)
+    else:
+        summary = load_demo(engine, st.settings, seed=seed)
+        typer.echo(
+            t(
+                "cli.demo.loaded",
+                site=summary.site,
+                buildings=summary.buildings,
+                units=summary.units,
+                residents=summary.residents,
+            )
+        )
+        for line in summary.extra:
+            typer.echo(f"  {line}")
+    typer.echo(t("cli.demo.operators"))
+    for name, display, pin, role in DEMO_OPERATORS:
+        typer.echo(f"  {name:<10} {pin:<6} {role:<11} {display}")
+
+
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(operators_cmd.app, name="operators")
+# --- area commands: each area registers its sub-app or commands below -------------------
+
+
+def main() -> None:
+    app()

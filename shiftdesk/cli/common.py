@@ -1,0 +1,183 @@
+"""What every command shares: resolved settings, the engine, the acting operator, errors.
+
+Kept light on imports: ``shiftdesk --help`` must not load SQLAlchemy or Textual, so the
+engine and the models are imported only when a command asks for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from shiftdesk.errors import EXIT_FAILURE, EXIT_USAGE, ShiftdeskError
+from shiftdesk.i18n import set_locale
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from shiftdesk.config import Settings
+    from shiftdesk.db import Actor
+    from shiftdesk.models import Role, Site
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One line on stderr and a documented exit code: 1 failure, 2 usage/config."""
+    typer.echo(f"shiftdesk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class ShiftdeskGroup(TyperGroup):
+    """Turns ShiftdeskError (and an unusable database) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ShiftdeskError as err:
+            fail(err.message, err.exit_code)
+        except Exception as err:  # database unreachable, disk full: one line, not a traceback
+            from sqlalchemy.exc import DBAPIError, OperationalError
+
+            if isinstance(err, OperationalError | DBAPIError):
+                detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
+                fail(f"database error: {detail}", EXIT_FAILURE)
+            if isinstance(err, OSError) and err.errno is not None:
+                fail(f"{err.strerror}: {err.filename or ''}".strip(), EXIT_FAILURE)
+            raise
+
+
+@dataclass
+class AppState:
+    """The root options, resolved lazily so that `--help` costs nothing."""
+
+    config_path: Path | None = None
+    db_url: str | None = None
+    locale: str | None = None
+    operator: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from shiftdesk.config import load_settings
+
+            self._settings = load_settings(
+                self.config_path, db_url=self.db_url, locale=self.locale
+            )
+            set_locale(self._settings.locale)
+        return self._settings
+
+    def engine(self, *, migrate_if_empty: bool = False, check_schema: bool = True) -> Engine:
+        """The engine; the schema must be current (or is created when asked and empty)."""
+        if self._engine is None:
+            from shiftdesk import migrate
+            from shiftdesk.db import make_engine
+
+            settings = self.settings
+            engine = make_engine(settings.db_url, busy_timeout_ms=settings.database.busy_timeout_ms)
+            if migrate_if_empty and migrate.check_not_newer(engine) is None:
+                migrate.upgrade(engine)
+            if check_schema:
+                migrate.ensure_current(engine)
+            self._engine = engine
+        return self._engine
+
+    def site(self) -> Site:
+        from shiftdesk.db import read_session
+        from shiftdesk.sites import get_site
+
+        with read_session(self.engine()) as session:
+            return get_site(session, self.settings.site.code)
+
+    def actor(self) -> Actor:
+        """Who a scripted write is recorded under: --operator / SHIFTDESK_OPERATOR or system."""
+        from shiftdesk.db import SYSTEM, read_session
+        from shiftdesk.security import actor_for
+        from shiftdesk.sites import find_operator
+
+        if not self.operator:
+            return SYSTEM
+        with read_session(self.engine()) as session:
+            op = find_operator(session, self.operator)
+        if not op.active:
+            fail(f"operator {op.name} is disabled")
+        return actor_for(op)
+
+    def authenticated_actor(self, needed: Role, *, pin: str | None = None) -> Actor:
+        """A real operator holding ``needed``, proven by PIN (asked without echo)."""
+        from shiftdesk.db import transact
+        from shiftdesk.i18n import t
+        from shiftdesk.security import actor_for, require_role, sign_in
+
+        if not self.operator:
+            fail(f"this needs --operator NAME (with the {needed.value} role) and their PIN")
+        if pin is None:
+            pin = typer.prompt(t("cli.pin_prompt"), hide_input=True)
+        sec = self.settings.security
+        op = transact(
+            self.engine(),
+            lambda s: sign_in(
+                s, self.operator or "", pin or "",
+                lockout_attempts=sec.lockout_attempts, lockout_minutes=sec.lockout_minutes,
+            ),
+        )
+        actor = actor_for(op)
+        require_role(actor, needed)
+        return actor
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppState):
+        obj = AppState()
+        ctx.find_root().obj = obj
+    return obj
+
+
+FORMAT_HELP = "Output format: table (default), json or csv."
+
+
+def emit(
+    rows: list[dict[str, Any]],
+    fmt: str,
+    *,
+    columns: list[str] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Print rows as a Rich table, JSON (a list of objects) or CSV with a header row."""
+    columns = columns or (list(rows[0]) if rows else [])
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif fmt == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in columns:
+            table.add_column((headers or {}).get(col, col))
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        Console().print(table)
+    else:
+        fail(f"unknown format {fmt!r}; expected table, json or csv")
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv")) -> str:
+    if fmt not in allowed:
+        fail(f"unknown format {fmt!r}; expected {', '.join(allowed)}")
+    return fmt

@@ -1,0 +1,167 @@
+"""Engines and sessions: SQLite by default, PostgreSQL when the URL says so.
+
+Nothing is created at import time. Writers on SQLite take the write lock up front
+(``BEGIN IMMEDIATE``) so two terminals never deadlock on a lock upgrade, and a write that
+still meets a lock is retried with backoff, bounded, before anyone sees an error.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from shiftdesk.errors import ShiftdeskError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a session writes as: stamped on records and on every audit event."""
+
+    name: str
+    id: int | None = None
+    role: str = "operator"
+    is_system: bool = False
+
+
+SYSTEM = Actor(name="system", is_system=True, role="admin")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and mean psycopg 3, the driver we ship."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, create_dir: bool = True) -> Engine:
+    """Build an engine for ``url``; for a SQLite file its folder is created with 0700."""
+    url = normalise_url(url)
+    path = sqlite_path(url)
+    if path is not None:
+        if create_dir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and path.parent.exists():
+            # 0600: the database holds residents' personal data (A-3)
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        )
+        _install_sqlite_pragmas(engine, busy_timeout_ms)
+        return engine
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _install_sqlite_pragmas(engine, busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_locked_error(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError):
+        if is_locked_error(exc):
+            return True
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        return code in ("40001", "40P01")  # serialization failure, deadlock (PostgreSQL)
+    return False
+
+
+@contextmanager
+def read_session(engine: Engine, actor: Actor = SYSTEM) -> Iterator[Session]:
+    """A session for reading; objects stay usable after it closes."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.info["actor"] = actor
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine, actor: Actor = SYSTEM) -> Iterator[Session]:
+    """One write transaction, committed on success; the save is acknowledged only after."""
+    conn = engine.connect()
+    if is_sqlite(engine):
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        with Session(bind=conn, expire_on_commit=False) as session:
+            session.info["actor"] = actor
+            with conn.begin():
+                yield session
+                session.flush()
+    finally:
+        conn.close()
+
+
+def transact(
+    engine: Engine,
+    fn: Callable[[Session], T],
+    *,
+    actor: Actor = SYSTEM,
+    attempts: int = 8,
+    base_delay: float = 0.05,
+) -> T:
+    """Run ``fn`` in a write transaction, retrying on lock contention with jittered backoff.
+
+    ``fn`` must be safe to run again (it is, when all it does is through the session).
+    """
+    for attempt in range(attempts):
+        try:
+            with write_session(engine, actor) as session:
+                return fn(session)
+        except OperationalError as exc:
+            if not _is_retryable(exc) or attempt == attempts - 1:
+                if is_locked_error(exc):
+                    raise ShiftdeskError(
+                        "the database stayed busy; nothing was saved, please try again"
+                    ) from exc
+                raise
+            time.sleep(base_delay * (2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+# The audit trail hooks every session; importing it here means no engine user can skip it.
+from shiftdesk import audit as _audit  # noqa: E402,F401

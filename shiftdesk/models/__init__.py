@@ -1,0 +1,55 @@
+"""All tables, imported together so the metadata (and Alembic) sees the whole schema."""
+
+from shiftdesk.models.audit import AuditEvent
+from shiftdesk.models.calls import (
+    Call,
+    CallStatus,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintStatus,
+)
+from shiftdesk.models.common import SiteScoped, UTCDateTime
+from shiftdesk.models.handover import EntryKind, HandoverEntry, Shift, ShiftStatus
+from shiftdesk.models.parcels import (
+    Notification,
+    NotificationStatus,
+    Parcel,
+    ParcelKind,
+    ParcelStatus,
+)
+from shiftdesk.models.people import Building, Operator, Resident, ResidentKind, Role, Site, Unit
+from shiftdesk.models.workorders import Callback, CallbackOutcome, Priority, Stage, WorkOrder
+
+__all__ = [
+    "AuditEvent",
+    "Building",
+    "Call",
+    "CallStatus",
+    "Callback",
+    "CallbackOutcome",
+    "Category",
+    "Channel",
+    "Complaint",
+    "ComplaintStatus",
+    "EntryKind",
+    "HandoverEntry",
+    "Notification",
+    "NotificationStatus",
+    "Operator",
+    "Parcel",
+    "ParcelKind",
+    "ParcelStatus",
+    "Priority",
+    "Resident",
+    "ResidentKind",
+    "Role",
+    "Shift",
+    "ShiftStatus",
+    "Site",
+    "SiteScoped",
+    "Stage",
+    "UTCDateTime",
+    "Unit",
+    "WorkOrder",
+]

@@ -1,0 +1,78 @@
+"""Sites and the records that every other service looks up by code."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from shiftdesk.config import Settings
+from shiftdesk.errors import NotFound, ValidationError
+from shiftdesk.i18n import t
+from shiftdesk.models import Operator, Role, Site
+from shiftdesk.security import check_pin_format, hash_pin
+
+
+def ensure_site(session: Session, settings: Settings) -> Site:
+    """The configured site, created on first use (``shiftdesk init``)."""
+    site = session.exec(select(Site).where(Site.code == settings.site.code)).first()
+    if site is None:
+        site = Site(
+            code=settings.site.code, name=settings.site.name, timezone=settings.site.timezone
+        )
+        session.add(site)
+        session.flush()
+    return site
+
+
+def get_site(session: Session, code: str) -> Site:
+    site = session.exec(select(Site).where(Site.code == code)).first()
+    if site is None:
+        raise NotFound(t("cli.unknown_site", code=code))
+    return site
+
+
+def ensure_system_operator(session: Session) -> Operator:
+    """The built-in ``system`` identity scripted writes are recorded under; it cannot sign in."""
+    op = session.exec(select(Operator).where(Operator.name == "system")).first()
+    if op is None:
+        op = Operator(name="system", display_name="system", role=Role.ADMIN.value, active=False)
+        session.add(op)
+        session.flush()
+    return op
+
+
+def add_operator(
+    session: Session,
+    *,
+    name: str,
+    pin: str,
+    role: Role,
+    site_id: int | None,
+    display_name: str = "",
+) -> Operator:
+    name = name.strip()
+    if not name or len(name) > 40 or name == "system":
+        raise ValidationError(f"invalid operator name {name!r}", field="name")
+    check_pin_format(pin)
+    if session.exec(select(Operator).where(Operator.name == name)).first() is not None:
+        raise ValidationError(t("cli.operators.exists", name=name), field="name")
+    op = Operator(
+        name=name,
+        display_name=display_name or name,
+        role=role.value,
+        pin_hash=hash_pin(pin),
+        site_id=site_id,
+    )
+    session.add(op)
+    session.flush()
+    return op
+
+
+def find_operator(session: Session, name: str) -> Operator:
+    op = session.exec(select(Operator).where(Operator.name == name)).first()
+    if op is None:
+        raise NotFound(t("cli.operators.unknown", name=name))
+    return op
+
+
+def list_operators(session: Session) -> list[Operator]:
+    return list(session.exec(select(Operator).where(Operator.name != "system").order_by(Operator.name)))
