@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -19,8 +20,9 @@ class ModeScreen(TranslatedBindings, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(t(self.TITLE_KEY), classes="mode-title")
         yield from self.compose_body()
-        yield StatusBar()
-        yield Footer()
+        with Vertical(classes="bottom-bars"):
+            yield StatusBar()
+            yield Footer()
 
     def compose_body(self) -> ComposeResult:
         yield Static(t("mode.not_available", screen=t(self.TITLE_KEY)), classes="not-available")

@@ -14,7 +14,6 @@ class StatusBar(Static):
 
     DEFAULT_CSS = """
     StatusBar {
-        dock: bottom;
         height: 1;
         background: $panel;
         color: $text;
@@ -35,14 +34,14 @@ class StatusBar(Static):
         breached = int(getattr(app, "breached_count", 0))
         text = Text.assemble(
             (settings.site.name, "bold"),
-            "  │  ",
+            " │ ",
             f"{t('status.operator')}: ",
             (operator, "bold"),
-            "  │  ",
+            " │ ",
             f"{t('status.shift')}: {shift}",
-            "  │  ",
-            (now.strftime("%Y-%m-%d %H:%M:%S"), "bold"),
-            "  │  ",
+            " │ ",
+            (now.strftime("%m-%d %H:%M:%S"), "bold"),
+            " │ ",
             (
                 f"{t('status.breached')}: {breached}",
                 "bold white on red" if breached else "",
