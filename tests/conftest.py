@@ -28,7 +28,9 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for var in list(os.environ):
         if var.startswith("SHIFTDESK_") and var != "SHIFTDESK_TEST_PG":
             monkeypatch.delenv(var)
-    monkeypatch.setenv("SHIFTDESK_CONFIG", str(tmp_path / "config.toml"))
+    config = tmp_path / "config.toml"
+    config.write_text('# test config: defaults apply\nlocale = "en"\n', encoding="utf-8")
+    monkeypatch.setenv("SHIFTDESK_CONFIG", str(config))
     monkeypatch.setenv("SHIFTDESK_DB", f"sqlite:///{tmp_path / 'shiftdesk.db'}")
     set_locale("en")
     yield
