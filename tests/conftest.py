@@ -140,7 +140,7 @@ def _base_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "base.db"
     eng = make_engine(f"sqlite:///{path}")
     upgrade(eng)
-    base.generate(eng, load_settings(env={}), random.Random(7), FROZEN)
+    base.generate(eng, Settings(), random.Random(7), FROZEN)
     with eng.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     eng.dispose()
