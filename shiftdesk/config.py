@@ -152,6 +152,12 @@ class HandoverConfig:
     #: H-6: what blocks a handover until resolved or overridden by a supervisor
     block_on_emergency_orders: bool = True
     block_on_major_complaints: bool = True
+    #: H-6: "important" work orders: these priorities, until completed
+    block_order_priorities: list[str] = field(default_factory=lambda: ["emergency"])
+    #: H-6: "important" complaints: these levels, until the customer is answered
+    block_complaint_levels: list[str] = field(default_factory=lambda: ["major", "hot"])
+    #: H-1: a shift may be opened this many minutes before its period starts
+    early_open_minutes: int = 60
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:07:24.122483
+Create Date: 2026-11-22 13:14:23.289268
 """
 
 from collections.abc import Sequence
@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column(
             "incoming_signed_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column("closed_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "countersigned_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True
         ),
@@ -165,6 +166,7 @@ def upgrade() -> None:
         "handover_entry",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("shift_id", sa.Integer(), nullable=True),
         sa.Column("at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
@@ -176,6 +178,7 @@ def upgrade() -> None:
         sa.Column("notified", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("photos", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("corrects_id", sa.Integer(), nullable=True),
+        sa.Column("reply_to_id", sa.Integer(), nullable=True),
         sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.ForeignKeyConstraint(
@@ -187,16 +190,23 @@ def upgrade() -> None:
             name=op.f("fk_handover_entry_corrects_id_handover_entry"),
         ),
         sa.ForeignKeyConstraint(
+            ["reply_to_id"],
+            ["handover_entry.id"],
+            name=op.f("fk_handover_entry_reply_to_id_handover_entry"),
+        ),
+        sa.ForeignKeyConstraint(
             ["shift_id"], ["shift.id"], name=op.f("fk_handover_entry_shift_id_shift")
         ),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_handover_entry_site_id_site")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover_entry")),
+        sa.UniqueConstraint("site_id", "seq", name=op.f("uq_handover_entry_site_id")),
     )
     with op.batch_alter_table("handover_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_handover_entry_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_handover_entry_hash"), ["hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_handover_entry_seq"), ["seq"], unique=False)
         batch_op.create_index(batch_op.f("ix_handover_entry_shift_id"), ["shift_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_handover_entry_site_id"), ["site_id"], unique=False)
 
@@ -609,6 +619,7 @@ def downgrade() -> None:
     with op.batch_alter_table("handover_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_handover_entry_site_id"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_shift_id"))
+        batch_op.drop_index(batch_op.f("ix_handover_entry_seq"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_hash"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_at"))
 
