@@ -145,6 +145,8 @@ class NotificationsConfig:
     manager_urls: list[str] = field(default_factory=list)
     retry_max_attempts: int = 6
     retry_base_seconds: int = 30
+    #: language of resident notifications: "" follows the top-level locale, or en / zh_CN
+    locale: str = ""
 
 
 @dataclass
@@ -392,6 +394,11 @@ def _validate(settings: Settings, origin: str) -> None:
     if settings.locale not in LOCALES:
         raise ConfigError(
             f"{origin}: key 'locale' expected one of {', '.join(LOCALES)}, got {settings.locale!r}"
+        )
+    if settings.notifications.locale not in ("", *LOCALES):
+        raise ConfigError(
+            f"{origin}: key 'notifications.locale' expected \"\" or one of {', '.join(LOCALES)}, "
+            f"got {settings.notifications.locale!r}"
         )
     if settings.complaints.scheme not in ("A", "B"):
         raise ConfigError(

@@ -55,15 +55,21 @@ class Parcel(SiteScoped, table=True):
     id_type: str = Field(default="", max_length=16)
     #: last four characters of the ID shown, never the whole number
     id_last4: str = Field(default="", max_length=4)
+    #: P-5: for a proxy pickup, the liability statement the proxy accepted, as shown
+    pickup_note: str = Field(default="", max_length=300)
+    #: returned to sender (P-20) or refused at the door (P-1): when, by whom, why
     returned_at: datetime | None = utc_field(nullable=True)
+    returned_by: int | None = Field(default=None, foreign_key="operator.id")
     return_reason: str = Field(default="", max_length=200)
     version: int = 1
 
 
 class NotificationStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender; reclaimed if its lease runs out
     SENT = "sent"
     FAILED = "failed"  # will be retried
+    GAVE_UP = "gave_up"  # retries exhausted: shown to the operator, re-queued by hand
     SUPPRESSED = "suppressed"  # do-not-notify (P-8)
 
 
@@ -73,9 +79,18 @@ class Notification(SiteScoped, table=True):
     resident_id: int | None = Field(default=None, foreign_key="resident.id")
     #: checkin | reminder | report | alarm
     kind: str = Field(max_length=16)
-    #: the Apprise URL scheme used, or "desk" for a manual note (phone, home visit)
+    #: the Apprise URL scheme used, or phone / visit / notice for a contact made by hand
     method: str = Field(default="", max_length=24)
+    #: which configured Apprise URL (a hash of it: secrets in URLs never reach the database)
+    channel: str = Field(default="", max_length=16)
+    #: the value put into the URL's {phone} placeholder, if it has one
+    address: str = Field(default="", max_length=40)
+    title: str = Field(default="", max_length=200)
     body: str = Field(default="", max_length=2000)
+    #: P-8: the resident's do-not-notify note; for a hand-made contact, what was said
+    note: str = Field(default="", max_length=200)
+    #: the operator who made a contact by hand (phone, home visit)
+    recorded_by: int | None = Field(default=None, foreign_key="operator.id")
     status: str = Field(default=NotificationStatus.PENDING.value, max_length=16, index=True)
     attempts: int = 0
     created_at: datetime = utc_field(default_now=True)

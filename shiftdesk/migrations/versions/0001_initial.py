@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:14:23.289268
+Create Date: 2026-11-22 13:15:13.498420
 """
 
 from collections.abc import Sequence
@@ -313,7 +313,9 @@ def upgrade() -> None:
         sa.Column("proxy_phone", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("id_type", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("id_last4", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+        sa.Column("pickup_note", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("returned_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("returned_by", sa.Integer(), nullable=True),
         sa.Column("return_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -324,6 +326,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["resident_id"], ["resident.id"], name=op.f("fk_parcel_resident_id_resident")
+        ),
+        sa.ForeignKeyConstraint(
+            ["returned_by"], ["operator.id"], name=op.f("fk_parcel_returned_by_operator")
         ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_parcel_site_id_site")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_parcel_unit_id_unit")),
@@ -391,7 +396,12 @@ def upgrade() -> None:
         sa.Column("resident_id", sa.Integer(), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("recorded_by", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
@@ -400,6 +410,9 @@ def upgrade() -> None:
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.ForeignKeyConstraint(
             ["parcel_id"], ["parcel.id"], name=op.f("fk_notification_parcel_id_parcel")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"], ["operator.id"], name=op.f("fk_notification_recorded_by_operator")
         ),
         sa.ForeignKeyConstraint(
             ["resident_id"], ["resident.id"], name=op.f("fk_notification_resident_id_resident")
