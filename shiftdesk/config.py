@@ -121,6 +121,9 @@ class CallbacksConfig:
     latest: str = "21:00"
     #: CB-6: chase a callback not done after this many days
     chase_after_days: int = 3
+    #: CB-3: a leak repair is called back after the first rain following it, by ``latest``
+    #: on the day this many days after the rainy day (0: the rainy day itself)
+    leak_days_after_rain: int = 1
 
 
 @dataclass
