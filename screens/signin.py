@@ -10,11 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from screens.i18n import TranslatedBindings
-from shiftdesk.db import transact
 from shiftdesk.errors import ShiftdeskError
 from shiftdesk.i18n import t
 from shiftdesk.models import Operator
-from shiftdesk.security import sign_in
+from shiftdesk.security import authenticate
 
 
 class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
@@ -77,12 +76,9 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
         def work() -> None:
             sec = settings.security
             try:
-                operator = transact(
-                    engine,
-                    lambda s: sign_in(
-                        s, name, pin, lockout_attempts=sec.lockout_attempts,
-                        lockout_minutes=sec.lockout_minutes,
-                    ),
+                operator = authenticate(
+                    engine, name, pin, lockout_attempts=sec.lockout_attempts,
+                    lockout_minutes=sec.lockout_minutes,
                 )
             except ShiftdeskError as err:
                 app.call_from_thread(self._show_error, err.message)

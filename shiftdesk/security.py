@@ -12,10 +12,11 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from shiftdesk import audit
-from shiftdesk.db import Actor
+from shiftdesk.db import Actor, transact
 from shiftdesk.errors import PermissionDenied, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Operator, Role
@@ -67,7 +68,7 @@ def require_role(actor: Actor, needed: Role) -> None:
                 "cli.role_required",
                 role=t(f"role.{needed.value}"),
                 name=actor.name,
-                actual=t(f"role.{actor.role}") if actor.role in Role else actor.role,
+                actual=t(f"role.{actor.role}") if actor.role in {r.value for r in Role} else actor.role,
             )
         )
 
@@ -80,26 +81,29 @@ class SignInError(ValidationError):
     pass
 
 
-def sign_in(
-    session: Session, name: str, pin: str, *, lockout_attempts: int = 5, lockout_minutes: int = 10
-) -> Operator:
-    """Check an operator's PIN; count failures and lock out after too many (recorded)."""
+def _attempt(
+    session: Session, name: str, pin: str, lockout_attempts: int, lockout_minutes: int
+) -> Operator | str:
+    """Check a PIN and record the attempt; returns the operator or the refusal message.
+
+    It does not raise: the failure count and lock-out must be committed even though the
+    sign-in fails.
+    """
     name = name.strip()
     if not name or not pin:
-        raise SignInError(t("signin.empty"))
+        return t("signin.empty")
     operator = session.exec(select(Operator).where(Operator.name == name)).first()
     now = utcnow()
     if operator is None or operator.name == "system":
         audit.record(session, "sign_in_failed", "operator", None, note=f"unknown name {name[:40]!r}")
-        raise SignInError(t("signin.bad_credentials"))
+        return t("signin.bad_credentials")
     if not operator.active:
         audit.record(session, "sign_in_failed", "operator", operator.id, note="disabled")
-        raise SignInError(t("signin.disabled", name=operator.name))
+        return t("signin.disabled", name=operator.name)
     if operator.locked_until is not None and operator.locked_until > now:
         audit.record(session, "sign_in_failed", "operator", operator.id, note="locked out")
-        raise SignInError(
-            t("signin.locked", name=operator.name, until=operator.locked_until.strftime("%H:%M UTC"))
-        )
+        return t("signin.locked", name=operator.name,
+                 until=operator.locked_until.strftime("%H:%M UTC"))
     if not verify_pin(pin, operator.pin_hash):
         operator.failed_attempts += 1
         if operator.failed_attempts >= lockout_attempts:
@@ -108,7 +112,7 @@ def sign_in(
         session.add(operator)
         session.flush()
         audit.record(session, "sign_in_failed", "operator", operator.id, note="wrong PIN")
-        raise SignInError(t("signin.bad_credentials"))
+        return t("signin.bad_credentials")
     if operator.failed_attempts or operator.locked_until:
         operator.failed_attempts = 0
         operator.locked_until = None
@@ -116,3 +120,15 @@ def sign_in(
         session.flush()
     audit.record(session, "sign_in", "operator", operator.id, site_id=operator.site_id)
     return operator
+
+
+def authenticate(
+    engine: Engine, name: str, pin: str, *, lockout_attempts: int = 5, lockout_minutes: int = 10
+) -> Operator:
+    """Sign an operator in: failures are counted and committed, then refused (lock-out)."""
+    outcome = transact(
+        engine, lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes)
+    )
+    if isinstance(outcome, str):
+        raise SignInError(outcome)
+    return outcome

@@ -111,21 +111,17 @@ class AppState:
 
     def authenticated_actor(self, needed: Role, *, pin: str | None = None) -> Actor:
         """A real operator holding ``needed``, proven by PIN (asked without echo)."""
-        from shiftdesk.db import transact
         from shiftdesk.i18n import t
-        from shiftdesk.security import actor_for, require_role, sign_in
+        from shiftdesk.security import actor_for, authenticate, require_role
 
         if not self.operator:
             fail(f"this needs --operator NAME (with the {needed.value} role) and their PIN")
         if pin is None:
             pin = typer.prompt(t("cli.pin_prompt"), hide_input=True)
         sec = self.settings.security
-        op = transact(
-            self.engine(),
-            lambda s: sign_in(
-                s, self.operator or "", pin or "",
-                lockout_attempts=sec.lockout_attempts, lockout_minutes=sec.lockout_minutes,
-            ),
+        op = authenticate(
+            self.engine(), self.operator or "", pin or "",
+            lockout_attempts=sec.lockout_attempts, lockout_minutes=sec.lockout_minutes,
         )
         actor = actor_for(op)
         require_role(actor, needed)
