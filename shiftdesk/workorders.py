@@ -13,17 +13,44 @@ except through ``timeutil.utcnow``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from shiftdesk.errors import ValidationError
+from shiftdesk import audit
+from shiftdesk.clocks.callbacks import callback_due, callback_kind, in_quiet_period
+from shiftdesk.clocks.workorders import OPEN_STAGES, order_clocks
+from shiftdesk.config import Settings
+from shiftdesk.errors import ConflictError, NotFound, UsageError, ValidationError
 from shiftdesk.i18n import t
-from shiftdesk.models.workorders import Priority, Stage, WorkOrder
+from shiftdesk.models.workorders import (
+    BreachAck,
+    Callback,
+    CallbackOutcome,
+    Priority,
+    Stage,
+    WorkOrder,
+)
 from shiftdesk.timeutil import as_utc, utcnow
 
-#: Callback outcomes (CB-*), stable keys on the command line whatever the locale.
+#: stable keys on the command line whatever the locale
 PRIORITIES = tuple(p.value for p in Priority)
+OUTCOMES = tuple(o.value for o in CallbackOutcome)
+
+#: action -> the stages it may start from. Anything else is an illegal transition.
+LEGAL: dict[str, tuple[str, ...]] = {
+    "dispatch": ("reported", "dispatched", "unfinished"),
+    "accept": ("dispatched",),
+    "arrive": ("accepted",),
+    "complete": ("arrived",),
+    "unfinished": ("dispatched", "accepted", "arrived"),
+    "callback": ("completed",),
+    "cancel": ("reported", "dispatched", "accepted", "arrived", "unfinished"),
+    "rework": ("completed", "closed"),
+}
+ACTIONS = tuple(LEGAL)
+#: an event time may be this far ahead of this terminal's clock (clock skew between PCs)
+_FUTURE_SLACK = timedelta(minutes=2)
 
 
 def _actor_id(session: Session) -> int | None:
@@ -100,3 +127,501 @@ def create_order(
     session.add(order)
     session.flush()
     return order
+
+
+# ---------------------------------------------------------------------------- lookups
+
+
+def allowed_actions(stage: str) -> list[str]:
+    """The actions the board offers for an order in ``stage``."""
+    return [action for action, stages in LEGAL.items() if stage in stages]
+
+
+def get_order(session: Session, order_id: int, *, site_id: int | None = None) -> WorkOrder:
+    order = session.get(WorkOrder, order_id)
+    if order is None or (site_id is not None and order.site_id != site_id):
+        raise NotFound(t("dispatch.error.not_found", id=order_id))
+    return order
+
+
+def _load_for_change(
+    session: Session,
+    order_id: int,
+    action: str,
+    *,
+    site_id: int | None,
+    expected_version: int | None,
+) -> WorkOrder:
+    """The order, locked for this transaction, checked for version and stage."""
+    order = session.exec(
+        select(WorkOrder).where(WorkOrder.id == order_id).with_for_update()
+    ).first()
+    if order is None or (site_id is not None and order.site_id != site_id):
+        raise NotFound(t("dispatch.error.not_found", id=order_id))
+    if expected_version is not None and order.version != expected_version:
+        # optimistic locking: another terminal changed the order since this one read it
+        raise ConflictError(
+            t("dispatch.error.conflict", id=order_id, stage=t(f"dispatch.stage.{order.stage}"))
+        )
+    if order.stage not in LEGAL[action]:
+        raise UsageError(
+            t(
+                "dispatch.error.illegal",
+                id=order_id,
+                action=t(f"dispatch.action.{action}"),
+                stage=t(f"dispatch.stage.{order.stage}"),
+            )
+        )
+    return order
+
+
+def _when(at: datetime | None, *, not_before: datetime | None, field: str = "at") -> datetime:
+    """The event time: now by default; never before the previous stage, never the future."""
+    now = utcnow()
+    when = as_utc(at) if at is not None else now
+    if when > now + _FUTURE_SLACK:
+        raise ValidationError(t("dispatch.error.future"), field=field)
+    if not_before is not None and when < not_before:
+        if at is None:
+            # the previous stage was stamped by a PC whose clock runs ahead: keep the order
+            return not_before
+        raise ValidationError(t("dispatch.error.before_previous"), field=field)
+    return when
+
+
+def _bump(order: WorkOrder) -> None:
+    order.version = (order.version or 0) + 1
+
+
+def _note(session: Session, order: WorkOrder, action: str, note: str) -> None:
+    note = (note or "").strip()
+    if note:
+        audit.record(
+            session,
+            f"workorder.{action}",
+            "work_order",
+            order.id,
+            site_id=order.site_id,
+            note=note,
+        )
+
+
+# ---------------------------------------------------------------------------- transitions
+
+
+def dispatch(
+    session: Session,
+    order_id: int,
+    *,
+    team: str,
+    assignee: str = "",
+    note: str = "",
+    at: datetime | None = None,
+    teams: Iterable[str] | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Pass the order to a team (R-2; at night the control room, R-5), or re-dispatch it.
+
+    A re-dispatch of an unfinished order (R-11) restarts its arrival and return clocks.
+    """
+    order = _load_for_change(
+        session, order_id, "dispatch", site_id=site_id, expected_version=expected_version
+    )
+    team = (team or "").strip()
+    allowed = list(teams) if teams is not None else None
+    if not team or (allowed is not None and team not in allowed):
+        raise ValidationError(
+            t("dispatch.error.team", value=team, allowed="|".join(allowed or [])), field="team"
+        )
+    when = _when(at, not_before=order.reported_at)
+    resume = order.stage == Stage.UNFINISHED.value
+    order.team = team
+    order.assignee = (assignee or "").strip()[:40]
+    if order.stage == Stage.DISPATCHED.value:
+        # a reassignment keeps the dispatch time: the arrival clock is not restarted
+        pass
+    else:
+        order.dispatched_at = when
+        order.dispatched_by = _actor_id(session)
+        if order.first_dispatched_at is None:
+            order.first_dispatched_at = when
+    if resume:
+        order.accepted_at = order.arrived_at = None
+        order.accepted_by = order.arrived_by = None
+    order.stage = Stage.DISPATCHED.value
+    _bump(order)
+    session.add(order)
+    _note(session, order, "dispatch", note)
+    session.flush()
+    return order
+
+
+def accept(
+    session: Session,
+    order_id: int,
+    *,
+    assignee: str = "",
+    note: str = "",
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Engineering signed for the order (接单, R-8); ``assignee`` names who took it."""
+    order = _load_for_change(
+        session, order_id, "accept", site_id=site_id, expected_version=expected_version
+    )
+    order.accepted_at = _when(at, not_before=order.dispatched_at)
+    order.accepted_by = _actor_id(session)
+    if assignee.strip():
+        order.assignee = assignee.strip()[:40]
+    order.stage = Stage.ACCEPTED.value
+    _bump(order)
+    session.add(order)
+    _note(session, order, "accept", note)
+    session.flush()
+    return order
+
+
+def arrive(
+    session: Session,
+    order_id: int,
+    *,
+    price_confirmed: bool = False,
+    note: str = "",
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """The engineer is on site (到场, R-3). A paid repair starts only once the material price
+    was confirmed with the resident (R-15)."""
+    order = _load_for_change(
+        session, order_id, "arrive", site_id=site_id, expected_version=expected_version
+    )
+    if order.paid and not (price_confirmed or order.price_confirmed):
+        raise ValidationError(t("dispatch.error.price_unconfirmed"), field="price_confirmed")
+    order.arrived_at = _when(at, not_before=order.accepted_at)
+    order.arrived_by = _actor_id(session)
+    if order.paid:
+        order.price_confirmed = True
+    order.stage = Stage.ARRIVED.value
+    _bump(order)
+    session.add(order)
+    _note(session, order, "arrive", note)
+    session.flush()
+    return order
+
+
+def complete(
+    session: Session,
+    order_id: int,
+    *,
+    result: str,
+    settings: Settings,
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """The work is done (完工, R-10): the result is recorded and a callback falls due (CB-1)."""
+    order = _load_for_change(
+        session, order_id, "complete", site_id=site_id, expected_version=expected_version
+    )
+    result = (result or "").strip()
+    if not result:
+        raise ValidationError(t("dispatch.error.result_required"), field="result")
+    when = _when(at, not_before=order.arrived_at)
+    order.completed_at = when
+    order.completed_by = _actor_id(session)
+    order.result = result[:1000]
+    order.stage = Stage.COMPLETED.value
+    _bump(order)
+    session.add(order)
+    kind = callback_kind(order.priority, order.leak)
+    session.add(
+        Callback(
+            site_id=order.site_id,
+            work_order_id=order.id,
+            kind=kind.value,
+            due_at=callback_due(kind, when, settings, rained_at=order.rained_at),
+        )
+    )
+    session.flush()
+    return order
+
+
+def mark_unfinished(
+    session: Session,
+    order_id: int,
+    *,
+    reason: str,
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Not finished, with the reason (R-11, R-13): it goes on the unfinished-order list."""
+    order = _load_for_change(
+        session, order_id, "unfinished", site_id=site_id, expected_version=expected_version
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    order.unfinished_at = _when(at, not_before=order.dispatched_at)
+    order.unfinished_by = _actor_id(session)
+    order.unfinished_reason = reason[:500]
+    order.stage = Stage.UNFINISHED.value
+    _bump(order)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _open_callback(session: Session, order: WorkOrder) -> Callback | None:
+    return session.exec(
+        select(Callback)
+        .where(Callback.work_order_id == order.id, Callback.done_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Callback.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def record_callback(
+    session: Session,
+    order_id: int,
+    *,
+    outcome: str,
+    settings: Settings,
+    note: str = "",
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """The callback (回访, CB-1): satisfied or unsatisfied closes the order; unreachable is
+    recorded as an attempt and the callback stays due. Never in the lunch break or after
+    21:00 (CB-2)."""
+    outcome = (outcome or "").strip()
+    if outcome not in OUTCOMES:
+        raise ValidationError(
+            t("dispatch.error.outcome", value=outcome, allowed="|".join(OUTCOMES)),
+            field="outcome",
+        )
+    order = _load_for_change(
+        session, order_id, "callback", site_id=site_id, expected_version=expected_version
+    )
+    when = _when(at, not_before=order.completed_at)
+    if in_quiet_period(when, settings):
+        cb = settings.callbacks
+        raise ValidationError(
+            t(
+                "dispatch.error.quiet",
+                lunch_start=cb.lunch_start,
+                lunch_end=cb.lunch_end,
+                latest=cb.latest,
+                day_start=cb.day_start,
+            ),
+            field="at",
+        )
+    callback = _open_callback(session, order)
+    if callback is None:  # an order completed before callbacks were recorded
+        kind = callback_kind(order.priority, order.leak)
+        callback = Callback(
+            site_id=order.site_id,
+            work_order_id=order.id,
+            kind=kind.value,
+            due_at=callback_due(
+                kind, order.completed_at or when, settings, rained_at=order.rained_at
+            ),
+        )
+    note = (note or "").strip()[:500]
+    callback.operator_id = _actor_id(session)
+    if outcome == CallbackOutcome.UNREACHABLE.value:
+        callback.attempts += 1
+        callback.last_attempt_at = when
+        callback.outcome = outcome
+        if note:
+            callback.note = note
+        session.add(callback)
+        _note(session, order, "callback", note or outcome)
+        _bump(order)
+        session.add(order)
+        session.flush()
+        return order
+    callback.done_at = when
+    callback.outcome = outcome
+    callback.note = note
+    session.add(callback)
+    order.closed_at = when
+    order.closed_by = _actor_id(session)
+    order.stage = Stage.CLOSED.value
+    _bump(order)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def cancel(
+    session: Session,
+    order_id: int,
+    *,
+    reason: str,
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Cancel an order, with the reason (the resident fixed it, a duplicate report ...)."""
+    order = _load_for_change(
+        session, order_id, "cancel", site_id=site_id, expected_version=expected_version
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    order.cancelled_at = _when(at, not_before=order.reported_at)
+    order.cancelled_by = _actor_id(session)
+    order.cancel_reason = reason[:500]
+    order.stage = Stage.CANCELLED.value
+    _bump(order)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def rework(
+    session: Session,
+    order_id: int,
+    *,
+    reason: str,
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Re-repair (返修): a new order for the same fault, linked to the old one (S-3, S-6).
+
+    The old order keeps its history; the new one starts at ``reported`` with fresh clocks.
+    """
+    old = _load_for_change(
+        session, order_id, "rework", site_id=site_id, expected_version=expected_version
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    when = _when(at, not_before=old.completed_at)
+    new = create_order(
+        session,
+        site_id=old.site_id,
+        reported_at=when,
+        trade=old.trade,
+        priority=old.priority,
+        summary=t("dispatch.rework_summary", id=old.id, reason=reason)[:2000],
+        unit_id=old.unit_id,
+        location=old.location,
+        in_home=old.in_home,
+        paid=False,  # a re-repair of our own work is not charged again (inferred)
+        reporter_name=old.reporter_name,
+        reporter_phone=old.reporter_phone,
+        call_id=old.call_id,
+        spare_key_ok=old.spare_key_ok,
+        leak=old.leak,
+    )
+    new.rework_of_id = old.id
+    session.add(new)
+    # touching the old order tells every board that it changed (version bump)
+    _bump(old)
+    session.add(old)
+    session.flush()
+    return new
+
+
+def mark_rained(
+    session: Session, *, site_id: int, settings: Settings, at: datetime | None = None
+) -> int:
+    """It rained (CB-3): completed leak repairs waiting for rain become due for a callback.
+
+    Returns how many orders it concerned.
+    """
+    when = _when(at, not_before=None)
+    orders = session.exec(
+        select(WorkOrder).where(
+            WorkOrder.site_id == site_id,
+            WorkOrder.stage == Stage.COMPLETED.value,
+            WorkOrder.leak.is_(True),  # type: ignore[attr-defined]
+            WorkOrder.rained_at.is_(None),  # type: ignore[union-attr]
+            WorkOrder.completed_at <= when,  # type: ignore[operator]
+        )
+    ).all()
+    for order in orders:
+        order.rained_at = when
+        _bump(order)
+        session.add(order)
+        callback = _open_callback(session, order)
+        if callback is not None:
+            callback.due_at = callback_due(
+                callback.kind, order.completed_at or when, settings, rained_at=when
+            )
+            session.add(callback)
+    audit.record(
+        session, "workorder.rained", "work_order", None, site_id=site_id, note=str(len(orders))
+    )
+    session.flush()
+    return len(orders)
+
+
+# ---------------------------------------------------------------------------- breaches
+
+
+def breach_key(order_id: int, kind: str, due_at: datetime) -> tuple[int, str, str]:
+    """How a breach is identified (and acknowledged): order, clock kind, due time."""
+    return (order_id, kind, as_utc(due_at).replace(microsecond=0).isoformat())
+
+
+def breaches_of(
+    order: WorkOrder, settings: Settings, now: datetime
+) -> list[tuple[int, str, datetime]]:
+    """The breached open clocks of an order as (order id, kind, due)."""
+    if order.stage not in OPEN_STAGES or order.id is None:
+        return []
+    return [
+        (order.id, c.kind, c.due_at)
+        for c in order_clocks(order, settings)
+        if c.done_at is None and now > c.due_at
+    ]
+
+
+def acknowledge_breaches(
+    session: Session,
+    *,
+    site_id: int,
+    breaches: Iterable[tuple[int, str, datetime]],
+    at: datetime | None = None,
+) -> int:
+    """Record that the signed-in operator acknowledged these breach alarms (who, when).
+
+    Breaches already acknowledged (by anyone) are skipped; returns how many were new.
+    """
+    wanted = {breach_key(*b): b for b in breaches}
+    if not wanted:
+        return 0
+    ids = sorted({b[0] for b in wanted.values()})
+    existing = {
+        breach_key(a.work_order_id, a.kind, a.due_at)
+        for a in session.exec(
+            select(BreachAck).where(BreachAck.work_order_id.in_(ids))  # type: ignore[attr-defined]
+        ).all()
+    }
+    actor = session.info.get("actor")
+    when = as_utc(at) if at is not None else utcnow()
+    added = 0
+    for key, (order_id, kind, due_at) in sorted(wanted.items()):
+        if key in existing:
+            continue
+        session.add(
+            BreachAck(
+                site_id=site_id,
+                work_order_id=order_id,
+                kind=kind,
+                due_at=due_at,
+                acked_at=when,
+                acked_by=getattr(actor, "id", None),
+                acked_name=str(getattr(actor, "name", ""))[:40],
+            )
+        )
+        added += 1
+    session.flush()
+    return added

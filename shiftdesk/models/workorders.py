@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlmodel import Field
 
+# Installs the PostgreSQL NOTIFY on every write, so all terminals see changes (issue 4).
+import shiftdesk.changes  # noqa: F401
 from shiftdesk.models.common import SiteScoped, utc_field
 
 
@@ -51,6 +55,9 @@ class WorkOrder(SiteScoped, table=True):
     night: bool = False
     reported_at: datetime = utc_field(index=True)
     dispatched_at: datetime | None = utc_field(nullable=True)
+    #: R-2: the dispatch clock stops at the first dispatch; a re-dispatch (after
+    #: "unfinished", R-11) restarts only the arrival and return clocks
+    first_dispatched_at: datetime | None = utc_field(nullable=True)
     accepted_at: datetime | None = utc_field(nullable=True)
     arrived_at: datetime | None = utc_field(nullable=True)
     completed_at: datetime | None = utc_field(nullable=True, index=True)
@@ -63,6 +70,8 @@ class WorkOrder(SiteScoped, table=True):
     arrived_by: int | None = Field(default=None, foreign_key="operator.id")
     completed_by: int | None = Field(default=None, foreign_key="operator.id")
     closed_by: int | None = Field(default=None, foreign_key="operator.id")
+    unfinished_by: int | None = Field(default=None, foreign_key="operator.id")
+    cancelled_by: int | None = Field(default=None, foreign_key="operator.id")
     result: str = Field(default="", max_length=1000)
     unfinished_reason: str = Field(default="", max_length=500)
     cancel_reason: str = Field(default="", max_length=500)
@@ -93,3 +102,34 @@ class Callback(SiteScoped, table=True):
     outcome: str = Field(default="", max_length=16)
     note: str = Field(default="", max_length=500)
     operator_id: int | None = Field(default=None, foreign_key="operator.id")
+    #: unreachable attempts before the one that reached the customer (CB-6 chases)
+    attempts: int = 0
+    last_attempt_at: datetime | None = utc_field(nullable=True)
+
+
+class BreachAck(SiteScoped, table=True):
+    """An operator acknowledged a breached clock's alarm: who and when (issue 4).
+
+    A breach is identified by its order, clock kind and due time, so a clock that is
+    restarted (a re-dispatch) and breaches again raises a new alarm.
+    """
+
+    __tablename__ = "breach_ack"
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="work_order.id", index=True)
+    kind: str = Field(max_length=16)
+    due_at: datetime = utc_field()
+    acked_at: datetime = utc_field(default_now=True)
+    acked_by: int | None = Field(default=None, foreign_key="operator.id")
+    acked_name: str = Field(default="", max_length=40)
+
+
+@event.listens_for(WorkOrder, "before_update")
+def _bump_version(_mapper: Any, _conn: Any, target: WorkOrder) -> None:
+    """Every update of an order bumps ``version``, so a stale copy is always detected.
+
+    The services set it themselves after checking the expected version; any other writer
+    (another area's code, a script) gets the bump here.
+    """
+    if not inspect(target).attrs.version.history.has_changes():
+        target.version = (target.version or 0) + 1

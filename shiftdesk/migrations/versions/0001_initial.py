@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:15:13.498420
+Create Date: 2026-11-22 13:16:53.886075
 """
 
 from collections.abc import Sequence
@@ -456,6 +456,9 @@ def upgrade() -> None:
         sa.Column(
             "dispatched_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True
         ),
+        sa.Column(
+            "first_dispatched_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("accepted_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
         sa.Column("arrived_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -474,6 +477,8 @@ def upgrade() -> None:
         sa.Column("arrived_by", sa.Integer(), nullable=True),
         sa.Column("completed_by", sa.Integer(), nullable=True),
         sa.Column("closed_by", sa.Integer(), nullable=True),
+        sa.Column("unfinished_by", sa.Integer(), nullable=True),
+        sa.Column("cancelled_by", sa.Integer(), nullable=True),
         sa.Column("result", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column(
             "unfinished_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False
@@ -491,6 +496,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_work_order_call_id_call")),
         sa.ForeignKeyConstraint(
+            ["cancelled_by"], ["operator.id"], name=op.f("fk_work_order_cancelled_by_operator")
+        ),
+        sa.ForeignKeyConstraint(
             ["closed_by"], ["operator.id"], name=op.f("fk_work_order_closed_by_operator")
         ),
         sa.ForeignKeyConstraint(
@@ -506,6 +514,9 @@ def upgrade() -> None:
             ["rework_of_id"], ["work_order.id"], name=op.f("fk_work_order_rework_of_id_work_order")
         ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_work_order_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["unfinished_by"], ["operator.id"], name=op.f("fk_work_order_unfinished_by_operator")
+        ),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_work_order_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_work_order")),
     )
@@ -527,6 +538,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_work_order_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
+        "breach_ack",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("work_order_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("due_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acked_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acked_by", sa.Integer(), nullable=True),
+        sa.Column("acked_name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["acked_by"], ["operator.id"], name=op.f("fk_breach_ack_acked_by_operator")
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_breach_ack_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["work_order.id"],
+            name=op.f("fk_breach_ack_work_order_id_work_order"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_breach_ack")),
+    )
+    with op.batch_alter_table("breach_ack", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_breach_ack_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_breach_ack_work_order_id"), ["work_order_id"], unique=False
+        )
+
+    op.create_table(
         "callback",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
@@ -538,6 +576,10 @@ def upgrade() -> None:
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "last_attempt_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["complaint_id"], ["complaint.id"], name=op.f("fk_callback_complaint_id_complaint")
         ),
@@ -574,6 +616,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_complaint_id"))
 
     op.drop_table("callback")
+    with op.batch_alter_table("breach_ack", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_breach_ack_work_order_id"))
+        batch_op.drop_index(batch_op.f("ix_breach_ack_site_id"))
+
+    op.drop_table("breach_ack")
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_order_unit_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_trade"))
