@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from shiftdesk import __version__
-from shiftdesk.cli import config_cmd, db_cmd, operators_cmd
+from shiftdesk.cli import config_cmd, db_cmd, operators_cmd, serve_cmd
 from shiftdesk.cli.common import AppState, ShiftdeskGroup, state
 
 app = typer.Typer(
@@ -136,6 +136,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(operators_cmd.app, name="operators")
 # --- area commands: each area registers its sub-app or commands below -------------------
+app.command("serve")(serve_cmd.serve)
 
 
 def main() -> None:
