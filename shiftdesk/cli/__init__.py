@@ -138,6 +138,9 @@ app.add_typer(operators_cmd.app, name="operators")
 # --- area commands: each area registers its sub-app or commands below -------------------
 app.command("serve")(serve_cmd.serve)
 
+from shiftdesk.cli import orders_cmd  # noqa: E402  (work orders, issue 4)
+
+app.add_typer(orders_cmd.app, name="orders")
 
 def main() -> None:
     app()
