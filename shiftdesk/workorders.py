@@ -13,9 +13,11 @@ except through ``timeutil.utcnow``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shiftdesk import audit
 from shiftdesk.clocks.callbacks import callback_due, callback_kind, in_quiet_period
@@ -23,6 +25,7 @@ from shiftdesk.clocks.workorders import OPEN_STAGES, order_clocks
 from shiftdesk.config import Settings
 from shiftdesk.errors import ConflictError, NotFound, UsageError, ValidationError
 from shiftdesk.i18n import t
+from shiftdesk.models.people import Unit
 from shiftdesk.models.workorders import (
     BreachAck,
     Callback,
@@ -625,3 +628,132 @@ def acknowledge_breaches(
         added += 1
     session.flush()
     return added
+
+
+# ---------------------------------------------------------------------------- board rows
+
+
+@dataclass
+class BoardRow:
+    """What the board and ``orders list`` show of one order: light, no ORM identity.
+
+    It has the work order's attribute names, so the clock functions take it directly.
+    """
+
+    id: int
+    version: int
+    stage: str
+    priority: str
+    trade: str
+    team: str
+    assignee: str
+    unit_code: str
+    location: str
+    summary: str
+    reporter_name: str
+    reporter_phone: str
+    night: bool
+    leak: bool
+    paid: bool
+    price_confirmed: bool
+    rework_of_id: int | None
+    reported_at: datetime
+    dispatched_at: datetime | None
+    first_dispatched_at: datetime | None
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    unfinished_at: datetime | None
+    closed_at: datetime | None
+    rained_at: datetime | None
+    unfinished_reason: str
+
+    @property
+    def where(self) -> str:
+        """The unit (3-2-1502) or, for a public area, the location."""
+        return self.unit_code or self.location
+
+
+_ROW_COLUMNS: list[Any] = [
+    WorkOrder.id, WorkOrder.version, WorkOrder.stage, WorkOrder.priority, WorkOrder.trade,
+    WorkOrder.team, WorkOrder.assignee, Unit.code, WorkOrder.location, WorkOrder.summary,
+    WorkOrder.reporter_name, WorkOrder.reporter_phone, WorkOrder.night, WorkOrder.leak,
+    WorkOrder.paid, WorkOrder.price_confirmed, WorkOrder.rework_of_id, WorkOrder.reported_at,
+    WorkOrder.dispatched_at, WorkOrder.first_dispatched_at, WorkOrder.accepted_at,
+    WorkOrder.arrived_at, WorkOrder.completed_at, WorkOrder.unfinished_at, WorkOrder.closed_at,
+    WorkOrder.rained_at, WorkOrder.unfinished_reason,
+]  # fmt: skip
+
+
+def _row(values: Iterable[object]) -> BoardRow:
+    v = list(values)
+    v[7] = v[7] or ""  # no unit: a public area
+    return BoardRow(*v)  # type: ignore[arg-type]
+
+
+def load_rows(
+    session: Session,
+    *,
+    site_id: int,
+    ids: Iterable[int] | None = None,
+    open_only: bool = True,
+    chunk: int = 500,
+) -> list[BoardRow]:
+    """Board rows of a site's orders (open ones by default), or of the given ids only."""
+    from sqlalchemy import select as core_select
+
+    base = (
+        core_select(*_ROW_COLUMNS)
+        .select_from(WorkOrder)
+        .outerjoin(Unit, col(Unit.id) == col(WorkOrder.unit_id))
+        .where(col(WorkOrder.site_id) == site_id)
+    )
+    if open_only:
+        base = base.where(WorkOrder.stage.in_(OPEN_STAGES))  # type: ignore[attr-defined]
+    if ids is None:
+        result = session.connection().execute(base.order_by(col(WorkOrder.id)))
+        return [_row(r) for r in result]
+    wanted = sorted(set(ids))
+    rows: list[BoardRow] = []
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        query = base.where(WorkOrder.id.in_(part))  # type: ignore[union-attr]
+        rows += [_row(r) for r in session.connection().execute(query)]
+    return rows
+
+
+def open_versions(session: Session, *, site_id: int) -> dict[int, int]:
+    """id -> version of every open order: the cheap half of the board's keyed diff."""
+    from sqlalchemy import select as core_select
+
+    query = core_select(WorkOrder.id, WorkOrder.version).where(  # type: ignore[call-overload]
+        WorkOrder.site_id == site_id,
+        WorkOrder.stage.in_(OPEN_STAGES),  # type: ignore[attr-defined]
+    )
+    return {int(i): int(v) for i, v in session.connection().execute(query)}
+
+
+def acked_breaches(
+    session: Session, *, site_id: int
+) -> dict[tuple[int, str, str], tuple[str, datetime]]:
+    """Acknowledged breaches of the site's open orders: key -> (who, when)."""
+    from sqlalchemy import select as core_select
+
+    query = (
+        core_select(
+            BreachAck.work_order_id,
+            BreachAck.kind,
+            BreachAck.due_at,
+            BreachAck.acked_name,
+            BreachAck.acked_at,
+        )  # type: ignore[call-overload]
+        .join(WorkOrder, WorkOrder.id == BreachAck.work_order_id)
+        .where(
+            BreachAck.site_id == site_id,
+            WorkOrder.stage.in_(OPEN_STAGES),  # type: ignore[attr-defined]
+        )
+    )
+    return {
+        breach_key(oid, kind, due): (name, at)
+        for oid, kind, due, name, at in session.connection().execute(query)
+    }
