@@ -75,8 +75,9 @@ class Recognition:
 
 def normalise(text: str) -> str:
     """What is stored and compared: full-width folded, upper case, separators removed."""
-    folded = unicodedata.normalize("NFKC", text or "")
-    return _CLEAN.sub("", folded).upper()
+    folded = _CLEAN.sub("", unicodedata.normalize("NFKC", text or "")).upper()
+    # upper-casing can leave a string that NFKC folds further ("A´"): fold again
+    return _CLEAN.sub("", unicodedata.normalize("NFKC", folded))
 
 
 def s10_check_digit(serial: str) -> int:
