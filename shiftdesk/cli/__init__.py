@@ -136,6 +136,9 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(operators_cmd.app, name="operators")
 # --- area commands: each area registers its sub-app or commands below -------------------
+from shiftdesk.cli import handover_cmd  # noqa: E402  (handover log and verify, issue 6)
+
+handover_cmd.register(app)
 app.command("serve")(serve_cmd.serve)
 
 from shiftdesk.cli import orders_cmd  # noqa: E402  (work orders, issue 4)
