@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from shiftdesk import __version__
-from shiftdesk.cli import config_cmd, db_cmd, operators_cmd, serve_cmd
+from shiftdesk.cli import config_cmd, db_cmd, operators_cmd, serve_cmd, stats_cmd
 from shiftdesk.cli.common import AppState, ShiftdeskGroup, state
 
 app = typer.Typer(
@@ -144,6 +144,7 @@ app.command("serve")(serve_cmd.serve)
 from shiftdesk.cli import orders_cmd  # noqa: E402  (work orders, issue 4)
 
 app.add_typer(orders_cmd.app, name="orders")
+app.add_typer(stats_cmd.app, name="stats")
 
 def main() -> None:
     app()

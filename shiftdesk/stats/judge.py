@@ -1,0 +1,188 @@
+"""Verdicts for the reports, from the SAME pure clock functions the board and call form use.
+
+The statistics never decide "on time" themselves. For each record of the period the
+queries return a plain row (the record's timestamp columns); this module hands it to the
+area's clock builder (``clocks.workorders``, ``clocks.complaints``, ``clocks.callbacks``,
+``clocks.parcels``) and only tallies the ``Clock.state`` verdicts:
+
+- ``met`` -> on time; ``missed`` (done late) and ``breached`` (still open, past due) -> late;
+- ``running`` / ``warning`` (still open, not yet due) -> pending: counted apart, never
+  guessed. A clock that runs past midnight (an order reported at 23:59 and dispatched at
+  00:02) is judged on its real times, as the board judged it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shiftdesk.clocks import Clock, ClockState
+from shiftdesk.config import Settings
+
+LATE = (ClockState.MISSED, ClockState.BREACHED)
+
+#: the kind of the callback clock (``clocks.callbacks``)
+CALLBACK_KIND = "callback"
+#: the complaint clocks that say whether the customer was answered in time
+ANSWER_KINDS: tuple[str, ...] = ("answer",)
+
+
+@dataclass
+class Tally:
+    on_time: int = 0
+    late: int = 0
+    pending: int = 0
+    #: seconds from start to done, of the clocks that are done (for medians)
+    durations: list[float] = field(default_factory=list)
+
+    def add(self, clock: Clock, now: datetime) -> ClockState:
+        state = clock.state(now)
+        if state is ClockState.MET:
+            self.on_time += 1
+        elif state in LATE:
+            self.late += 1
+        else:
+            self.pending += 1
+        if clock.done_at is not None:
+            self.durations.append((clock.done_at - clock.started_at).total_seconds())
+        return state
+
+    def median_seconds(self) -> int | None:
+        if not self.durations:
+            return None
+        return round(statistics.median(self.durations))
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A clock breached (open past due) or missed (done late): the report's ``breaches``."""
+
+    record: str  # work_order | complaint | callback
+    record_id: int
+    kind: str
+    rule: str
+    due: datetime
+    actual: datetime | None
+    started: datetime
+
+
+def breach_of(record: str, record_id: int, clock: Clock) -> Breach:
+    return Breach(
+        record=record,
+        record_id=record_id,
+        kind=clock.kind,
+        rule=clock.rule,
+        due=clock.due_at,
+        actual=clock.done_at,
+        started=clock.started_at,
+    )
+
+
+@dataclass
+class Verdicts:
+    """Tallies by clock kind for one kind of record, and every breach among them."""
+
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    breaches: list[Breach] = field(default_factory=list)
+    #: record id -> [(clock kind, state)], for per-record verdicts
+    records: dict[int, list[tuple[str, ClockState]]] = field(default_factory=dict)
+
+    def tally(self, kind: str) -> Tally:
+        return self.tallies.setdefault(kind, Tally())
+
+    def add(self, record: str, record_id: int, clocks: Iterable[Clock], now: datetime) -> None:
+        states = self.records.setdefault(record_id, [])
+        for clock in clocks:
+            state = self.tally(clock.kind).add(clock, now)
+            states.append((clock.kind, state))
+            if state in LATE:
+                self.breaches.append(breach_of(record, record_id, clock))
+
+
+def _judge(
+    record: str,
+    rows: Iterable[Any],
+    build: Callable[[Any], Iterable[Clock]],
+    now: datetime,
+) -> Verdicts:
+    verdicts = Verdicts()
+    for row in rows:
+        verdicts.add(record, int(row.id), build(row), now)
+    return verdicts
+
+
+def record_tally(verdicts: Verdicts, kinds: Iterable[str] | None = None) -> Tally:
+    """One verdict per record: late if any of its clocks of ``kinds`` (all its clocks if it
+    has none of them) is late, on time if all are met, else pending."""
+    wanted = set(kinds) if kinds is not None else None
+    tally = Tally()
+    for states in verdicts.records.values():
+        picked = [s for kind, s in states if wanted is None or kind in wanted]
+        if not picked and wanted is not None:
+            picked = [s for _kind, s in states]
+        if not picked:
+            continue
+        if any(s in LATE for s in picked):
+            tally.late += 1
+        elif all(s is ClockState.MET for s in picked):
+            tally.on_time += 1
+        else:
+            tally.pending += 1
+    return tally
+
+
+# ---------------------------------------------------------------------------- areas
+
+
+def order_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) -> Verdicts:
+    """Work-order clocks of the period's orders: dispatch (R-2/R-5), arrival (R-3/R-14),
+    return (R-13). The order's callback clock is left to ``callback_verdicts``, which
+    judges callbacks on the day they fall due, so no callback is counted twice."""
+    from shiftdesk.clocks.workorders import order_clocks
+
+    def build(row: Any) -> list[Clock]:
+        return [c for c in order_clocks(row, settings) if c.kind != CALLBACK_KIND]
+
+    return _judge("work_order", rows, build, now)
+
+
+def complaint_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) -> Verdicts:
+    """Complaint clocks (CP-1..CP-4 under scheme A, CP-11 under scheme B)."""
+    try:  # TEMPORARY until clocks.complaints lands (call-form area)
+        from shiftdesk.clocks.complaints import complaint_clocks
+    except ImportError:
+        return Verdicts()
+
+    return _judge("complaint", rows, lambda row: complaint_clocks(row, settings), now)
+
+
+def callback_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) -> Verdicts:
+    """Callback clocks (CB-1..CB-3) of the callbacks due in the period.
+
+    Each row carries the callback's kind and done time plus ``started_at`` (the repair's
+    completion or the complaint's resolution) and ``rained_at`` (leaks, CB-3).
+    """
+    from shiftdesk.clocks.callbacks import callback_clock
+
+    def build(row: Any) -> list[Clock]:
+        if row.started_at is None:
+            return []
+        clock = callback_clock(
+            row.kind, row.started_at, settings, done_at=row.done_at, rained_at=row.rained_at
+        )
+        return [clock] if clock is not None else []
+
+    return _judge("callback", rows, build, now)
+
+
+def parcels_overdue(received: Iterable[datetime], settings: Settings, at: datetime) -> int:
+    """Items still waiting at ``at`` that the parcel clock calls overdue (P-9)."""
+    from shiftdesk.clocks.parcels import overdue
+
+    days = settings.parcels.remind_after_days
+    return sum(
+        1 for r in received if overdue(received_at=r, done_at=None, now=at, remind_after_days=days)
+    )
