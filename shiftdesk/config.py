@@ -59,6 +59,9 @@ class CallsConfig:
     night_end: str = "08:00"
     summary_max_length: int = 2000
     name_max_length: int = 40
+    #: C-7: a call whose time received is more than this many minutes before it was entered
+    #: is marked late-entered (also whenever the form's time received is edited)
+    late_entry_minutes: int = 10
 
 
 @dataclass
