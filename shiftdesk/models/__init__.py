@@ -1,5 +1,6 @@
 """All tables, imported together so the metadata (and Alembic) sees the whole schema."""
 
+from shiftdesk.models.archive import ArchiveRun
 from shiftdesk.models.audit import AuditEvent
 from shiftdesk.models.calls import (
     Call,
@@ -22,6 +23,7 @@ from shiftdesk.models.people import Building, Operator, Resident, ResidentKind, 
 from shiftdesk.models.workorders import Callback, CallbackOutcome, Priority, Stage, WorkOrder
 
 __all__ = [
+    "ArchiveRun",
     "AuditEvent",
     "Building",
     "Call",

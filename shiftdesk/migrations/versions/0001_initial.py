@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:16:53.886075
+Create Date: 2026-11-22 13:21:41.266319
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_site")),
         sa.UniqueConstraint("code", name=op.f("uq_site_code")),
     )
+    op.create_table(
+        "archive_run",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("period_from", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("period_to", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("tables", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("pii_included", sa.Boolean(), nullable=False),
+        sa.Column("format", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("created_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_archive_run_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_run")),
+        info={"archive_period_columns": ["created_at"]},
+    )
+    with op.batch_alter_table("archive_run", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_archive_run_period_to"), ["period_to"], unique=False)
+        batch_op.create_index(batch_op.f("ix_archive_run_site_id"), ["site_id"], unique=False)
+
     op.create_table(
         "building",
         sa.Column("site_id", sa.Integer(), nullable=False),
@@ -704,6 +726,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_building_site_id"))
 
     op.drop_table("building")
+    with op.batch_alter_table("archive_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_archive_run_site_id"))
+        batch_op.drop_index(batch_op.f("ix_archive_run_period_to"))
+
+    op.drop_table("archive_run")
     op.drop_table("site")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_site_id"))
