@@ -178,6 +178,22 @@ class SecurityConfig:
 
 
 @dataclass
+class ArchiveConfig:
+    """``shiftdesk export archive`` (A-7: customer files are kept; archives go offsite)."""
+
+    #: where archives are written (empty: data/archives in a checkout, else the user data dir)
+    out_dir: str = ""
+    #: "tar.gz" or "zip"
+    format: str = "tar.gz"
+    #: gzip/deflate level 1-9, set explicitly (9 costs ~40% more time for <1% less size)
+    compress_level: int = 6
+    #: start each CSV with a byte-order mark so spreadsheet programs read UTF-8
+    csv_bom: bool = False
+    #: delete archives older than this many days from out_dir after an export (0: keep all)
+    keep_days: int = 0
+
+
+@dataclass
 class UiConfig:
     theme: str = "textual-dark"
     light_theme: str = "textual-light"
@@ -199,6 +215,7 @@ class Settings:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     handover: HandoverConfig = field(default_factory=HandoverConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     #: where this configuration was read from (None: built-in defaults only)
     source: Path | None = field(default=None, compare=False)
@@ -405,6 +422,21 @@ def _validate(settings: Settings, origin: str) -> None:
         raise ConfigError(
             f"{origin}: key 'notifications.locale' expected \"\" or one of {', '.join(LOCALES)}, "
             f"got {settings.notifications.locale!r}"
+        )
+    if settings.archive.format not in ("tar.gz", "zip"):
+        raise ConfigError(
+            f"{origin}: key 'archive.format' expected \"tar.gz\" or \"zip\", "
+            f"got {settings.archive.format!r}"
+        )
+    if not 1 <= settings.archive.compress_level <= 9:
+        raise ConfigError(
+            f"{origin}: key 'archive.compress_level' expected a whole number from 1 to 9, "
+            f"got {settings.archive.compress_level!r}"
+        )
+    if settings.archive.keep_days < 0:
+        raise ConfigError(
+            f"{origin}: key 'archive.keep_days' expected 0 (keep all) or more days, "
+            f"got {settings.archive.keep_days!r}"
         )
     if settings.complaints.scheme not in ("A", "B"):
         raise ConfigError(
