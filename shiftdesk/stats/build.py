@@ -110,7 +110,7 @@ def _complaints(
     by_class = dict(by_severity) if scheme == "A" else dict(by_cause)
     rows = queries.complaint_rows(conn, site_id, period.start, period.end)
     verdicts = judge.complaint_verdicts(rows, settings, now)
-    answered = judge.record_tally(verdicts, judge.ANSWER_KINDS)
+    answered = judge.record_tally(verdicts, judge.ANSWER_KINDS, judge.ANSWER_FALLBACK_KINDS)
     section = {
         "scheme": scheme,
         "total": total,

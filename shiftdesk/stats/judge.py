@@ -26,8 +26,11 @@ LATE = (ClockState.MISSED, ClockState.BREACHED)
 
 #: the kind of the callback clock (``clocks.callbacks``)
 CALLBACK_KIND = "callback"
-#: the complaint clocks that say whether the customer was answered in time
-ANSWER_KINDS: tuple[str, ...] = ("answer",)
+#: the complaint clocks that say whether the customer was answered in time: ``answer``
+#: (CP-1 general, CP-3 major, scheme A) and ``response`` (CP-11, scheme B) ...
+ANSWER_KINDS: tuple[str, ...] = ("answer", "response")
+#: ... and for a complaint without one (scheme A 重要), CP-4's "handled or feedback in 12 h"
+ANSWER_FALLBACK_KINDS: tuple[str, ...] = ("handled",)
 
 
 @dataclass
@@ -114,15 +117,15 @@ def _judge(
     return verdicts
 
 
-def record_tally(verdicts: Verdicts, kinds: Iterable[str] | None = None) -> Tally:
-    """One verdict per record: late if any of its clocks of ``kinds`` (all its clocks if it
-    has none of them) is late, on time if all are met, else pending."""
-    wanted = set(kinds) if kinds is not None else None
+def record_tally(verdicts: Verdicts, kinds: Iterable[str], fallback: Iterable[str] = ()) -> Tally:
+    """One verdict per record from its clocks of ``kinds`` (or of ``fallback`` if it has
+    none of those): late if any is late, on time if all are met, else pending."""
+    wanted, spare = set(kinds), set(fallback)
     tally = Tally()
     for states in verdicts.records.values():
-        picked = [s for kind, s in states if wanted is None or kind in wanted]
-        if not picked and wanted is not None:
-            picked = [s for _kind, s in states]
+        picked = [s for kind, s in states if kind in wanted]
+        if not picked:
+            picked = [s for kind, s in states if kind in spare]
         if not picked:
             continue
         if any(s in LATE for s in picked):

@@ -74,7 +74,7 @@ def local_today(now: datetime, tz: str) -> date:
 
 def day_period(text: str | None, tz: str, now: datetime) -> Period:
     """``--date``: a local calendar day; default yesterday in the site's zone (S-1)."""
-    day = parse_day(text) if text else local_today(now, tz) - timedelta(days=1)
+    day = parse_day(text) if text is not None else local_today(now, tz) - timedelta(days=1)
     return make_period("day", day, day, tz)
 
 
@@ -90,7 +90,7 @@ def parse_month(text: str) -> date:
 
 def month_period(text: str | None, tz: str, now: datetime) -> Period:
     """``--month``: default the previous month, the one S-3 reports on by the 1st."""
-    if text:
+    if text is not None:
         first = parse_month(text)
     else:
         this_month = local_today(now, tz).replace(day=1)

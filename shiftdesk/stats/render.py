@@ -77,6 +77,13 @@ REPEAT_REPAIR_COLUMNS = ["unit", "trade", "orders", "first", "last"]
 DAILY_COLUMNS = ["date", "calls", "complaints", "orders_created", "orders_completed"]
 HOURLY_COLUMNS = ["hour", "calls"]
 
+#: what a terminal shows of the wide lists
+UNFINISHED_BRIEF = ["id", "unit", "trade", "priority", "assignee", "stage", "reason"]
+BREACH_BRIEF = ["record", "id", "clock", "rule", "due", "actual", "late_seconds"]
+NOTABLE_BRIEF = ["id", "received_at", "unit", "level", "department", "status"]
+REWORK_BRIEF = ["id", "rework_of", "unit", "trade", "assignee", "original_assignee"]
+UNSATISFIED_BRIEF = ["id", "done_at", "work_order_id", "unit", "trade", "assignee", "note"]
+
 #: columns whose values are stable keys shown translated (trade, stage ...)
 TRANSLATED_VALUES = {
     "trade",
@@ -91,6 +98,19 @@ TRANSLATED_VALUES = {
 }
 #: metrics holding seconds / ratios, shown as durations / percentages to people
 DURATION_KEYS = {"median_dispatch_seconds", "median_arrival_seconds", "late_seconds"}
+#: columns holding site-local ISO instants: short for people, real date-times in xlsx
+TIME_KEYS = {
+    "started",
+    "due",
+    "actual",
+    "reported_at",
+    "received_at",
+    "done_at",
+    "first",
+    "last",
+    "original_completed_at",
+    "generated_at",
+}
 RATE_KEYS = {"callback_rate", "rate"}
 
 
@@ -104,6 +124,8 @@ class Sheet:
     metrics: bool = False
     #: (label column, value column) to chart, if any
     chart: tuple[int, int] | None = None
+    #: the columns a terminal shows (None: all); files always get every column
+    brief: list[str] | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -141,6 +163,8 @@ def display(key: str, value: Any) -> str:
         minutes, secs = divmod(abs(seconds), 60)
         hours, minutes = divmod(minutes, 60)
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
+    if key in TIME_KEYS and isinstance(value, str) and len(value) >= 16:
+        return f"{value[5:10]} {value[11:16]}"  # 2026-11-20T09:15:00+08:00 -> 11-20 09:15
     if key in RATE_KEYS and isinstance(value, int | float):
         return f"{value * 100:.1f}%"
     if isinstance(value, bool):
@@ -217,9 +241,16 @@ def sheets(report: dict[str, Any]) -> list[Sheet]:
         out.append(_list("calls_by_hour", report["calls"]["by_hour"], HOURLY_COLUMNS, chart=(0, 1)))
         out.append(_metrics("complaints", report["complaints"], skip=_same_axis(report)))
         out.append(_metrics("work_orders", report["work_orders"]))
-        out.append(_list("unfinished", report["work_orders"]["unfinished"], UNFINISHED_COLUMNS))
+        out.append(
+            _list(
+                "unfinished",
+                report["work_orders"]["unfinished"],
+                UNFINISHED_COLUMNS,
+                brief=UNFINISHED_BRIEF,
+            )
+        )
         out.append(_metrics("parcels", report["parcels"]))
-        out.append(_list("breaches", report["breaches"], BREACH_COLUMNS))
+        out.append(_list("breaches", report["breaches"], BREACH_COLUMNS, brief=BREACH_BRIEF))
         return out
     complaints = report["complaints"]
     orders = report["work_orders"]
@@ -234,14 +265,19 @@ def sheets(report: dict[str, Any]) -> list[Sheet]:
             columns=["department", "complaints"],
             rows=[[d or "—", n] for d, n in complaints["by_department"].items()],
         ),
-        _list("notable_complaints", complaints["notable"], NOTABLE_COLUMNS),
+        _list("notable_complaints", complaints["notable"], NOTABLE_COLUMNS, brief=NOTABLE_BRIEF),
         _metrics("work_orders", orders),
         _list("by_trade", orders["by_trade"], ["trade", *BREAKDOWN_COLUMNS]),
         _list("by_assignee", orders["by_assignee"], ["assignee", *BREAKDOWN_COLUMNS]),
-        _list("unfinished", orders["unfinished"], UNFINISHED_COLUMNS),
-        _list("rework_orders", orders["rework_orders"], REWORK_COLUMNS),
+        _list("unfinished", orders["unfinished"], UNFINISHED_COLUMNS, brief=UNFINISHED_BRIEF),
+        _list("rework_orders", orders["rework_orders"], REWORK_COLUMNS, brief=REWORK_BRIEF),
         _metrics("callbacks", callbacks),
-        _list("unsatisfied_callbacks", callbacks["unsatisfied"], UNSATISFIED_COLUMNS),
+        _list(
+            "unsatisfied_callbacks",
+            callbacks["unsatisfied"],
+            UNSATISFIED_COLUMNS,
+            brief=UNSATISFIED_BRIEF,
+        ),
         _metrics("parcels", report["parcels"]),
         _list("repeat_complaints", flags["repeat_complaints"], REPEAT_COMPLAINT_COLUMNS),
         _list("repeat_repairs", flags["repeat_repairs"], REPEAT_REPAIR_COLUMNS),
@@ -385,11 +421,14 @@ def print_tables(reports: list[dict[str, Any]], console: Any = None) -> None:
             if not sheet.rows:
                 console.print(Text(f"{sheet.title}: {t('stats.none')}", style="dim"))
                 continue
+            shown = sheet.brief or sheet.columns
+            index = [sheet.columns.index(c) for c in shown]
             table = Table(title=sheet.title, title_justify="left")
-            for header in sheet.headers:
-                table.add_column(header, overflow="fold")
+            for col in shown:
+                table.add_column(column_label(col), overflow="fold")
             for row in sheet.rows:
-                table.add_row(*_cells(sheet, row))
+                cells = _cells(sheet, row)
+                table.add_row(*(cells[i] for i in index))
             console.print(table)
 
 
@@ -442,6 +481,17 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+def _xlsx_cell(col: str, value: Any) -> Any:
+    """Stable keys translated; local ISO instants as Excel date-times (site time)."""
+    if col in TRANSLATED_VALUES:
+        return value_label(value)
+    if col in TIME_KEYS and isinstance(value, str):
+        from datetime import datetime
+
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    return value
+
+
 def write_xlsx(reports: list[dict[str, Any]], path: Path) -> None:
     """One sheet per section, headers in the current language, a bar chart of calls."""
     from openpyxl import Workbook
@@ -469,12 +519,11 @@ def write_xlsx(reports: list[dict[str, Any]], path: Path) -> None:
         else:
             ws.append(sheet.headers)
             for row in sheet.rows:
-                ws.append(
-                    [
-                        value_label(v) if col in TRANSLATED_VALUES else v
-                        for col, v in zip(sheet.columns, row, strict=True)
-                    ]
-                )
+                ws.append([_xlsx_cell(col, v) for col, v in zip(sheet.columns, row, strict=True)])
+            for idx, col in enumerate(sheet.columns, start=1):
+                if col in TIME_KEYS:
+                    for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                        cell.number_format = "yyyy-mm-dd hh:mm"
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
