@@ -89,4 +89,10 @@ def area_generators() -> list:  # type: ignore[type-arg]
     """Each area's ``generate(ctx)``, in the order their records depend on each other."""
     generators: list = []  # type: ignore[type-arg]
     # --- areas register here: from shiftdesk.demo import calls; generators.append(calls.generate)
+    from shiftdesk.demo import calls
+
+    generators.append(calls.generate)
+    from shiftdesk.demo import workorders
+
+    generators.append(workorders.generate)
     return generators

@@ -1,0 +1,369 @@
+"""``shiftdesk calls`` and ``shiftdesk complaints``: the call form for scripts and hooks.
+
+``calls log`` creates exactly what the F2 form creates (the call, and its work order or
+complaint) with the same validation; a phone system's caller-ID hook can call it with just
+``--phone``: a resident on file with that number fills in the name and unit. Values on the
+command line are stable English keys whatever the locale. Bad input: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, state
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from shiftdesk.config import Settings
+
+app = typer.Typer(
+    help="Calls and visits (来电来访): log one, list a day's, search.", no_args_is_help=True
+)
+complaints_app = typer.Typer(
+    help="Complaints (投诉): list them with their clocks, record progress, escalate.",
+    no_args_is_help=True,
+)
+
+CHANNEL_KEYS = "phone|walk_in|letter|online|intercom|internal"
+CATEGORY_KEYS = "inquiry|repair|complaint|suggestion|praise|help|other"
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="calls")
+    root.add_typer(complaints_app, name="complaints")
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    channel: str = typer.Option(..., "--channel", help=CHANNEL_KEYS),
+    category: str = typer.Option(..., "--category", help=CATEGORY_KEYS),
+    summary: str = typer.Option("", "--summary", help="What the caller said or asked."),
+    phone: str = typer.Option("", "--phone", help="Caller's phone, any format (+86 optional)."),
+    unit: str = typer.Option("", "--unit", help="Unit code such as 3-2-1502 (must exist)."),
+    name: str = typer.Option("", "--name", help="Caller's name (e.g. 张先生)."),
+    outside: bool = typer.Option(
+        False, "--outside", help="The caller's unit is outside the estate or unknown."
+    ),
+    location: str = typer.Option(
+        "", "--location", help="Where, when not a unit (e.g. 'east gate'); implies --outside."
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Time received (ISO, site time unless it has an offset); "
+        "default now. Much earlier than now: a late entry.",
+    ),
+    action: str = typer.Option("", "--action", help="Action taken at the desk."),
+    trade: str = typer.Option(
+        "",
+        "--trade",
+        help="Repair: trade from config (default: other). "
+        "Defaults: plumbing|electrical|civil|lift|doors_locks|hvac|cleaning|other.",
+    ),
+    priority: str = typer.Option("normal", "--priority", help="Repair: normal|urgent|emergency."),
+    public: bool = typer.Option(False, "--public", help="Repair: in a public area, not a home."),
+    paid: bool = typer.Option(False, "--paid", help="Repair: a paid repair (R-15)."),
+    spare_key: bool = typer.Option(
+        False, "--spare-key", help="Repair: the spare key may be used if nobody is home (R-7)."
+    ),
+    leak: bool = typer.Option(False, "--leak", help="Repair: a leak (called back after rain)."),
+    level: str = typer.Option(
+        "",
+        "--level",
+        help="Complaint: scheme A general|important|major; "
+        "scheme B severity general|hot|major (default general).",
+    ),
+    cause_class: str = typer.Option("", "--class", help="Complaint, scheme B: cause class 1|2|3."),
+    complainants: int = typer.Option(1, "--complainants", help="Complaint: number of people."),
+    repeat: bool = typer.Option(False, "--repeat", help="Complaint: complained about before."),
+    department: str = typer.Option("", "--department", help="Complaint: department concerned."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Log a call or visit; a repair opens a work order, a complaint a complaint. Prints ids."""
+    from shiftdesk.calls import CallInput, RepairInput, log_call
+    from shiftdesk.complaints import ComplaintInput
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.lookup import normalise_phone, resident_by_phone
+    from shiftdesk.timeutil import parse_instant
+
+    check_format(fmt, ("table", "json"))
+    st = state(ctx)
+    settings = st.settings
+    site = st.site()
+    assert site.id is not None
+    site_id = site.id
+    received = parse_instant(at, settings.site.timezone) if at else None
+    trades = settings.workorders.trades
+    default_trade = "other" if "other" in trades else (trades[0] if trades else "")
+    data = CallInput(
+        channel=channel.strip(),
+        category=category.strip(),
+        summary=summary,
+        received_at=received,
+        caller_name=name,
+        caller_phone=phone,
+        unit_code=unit,
+        outside=outside or bool(location.strip()),
+        location=location,
+        action_taken=action,
+        repair=RepairInput(
+            trade=trade.strip() or default_trade,
+            priority=priority.strip(),
+            in_home=not public,
+            paid=paid,
+            spare_key_ok=spare_key,
+            leak=leak,
+        ),
+        complaint=ComplaintInput(
+            level=level.strip(),
+            cause_class=cause_class.strip(),
+            complainants=complainants,
+            repeat=repeat,
+            department=department,
+        ),
+    )
+
+    def work(session: Any) -> Any:
+        if phone and not name and not unit and not outside:
+            # caller ID: a known number fills in who and where
+            try:
+                hit = resident_by_phone(session, site_id, normalise_phone(phone))
+            except Exception:
+                hit = None
+            if hit is not None:
+                data.caller_name = hit.name
+                data.resident_id = hit.resident_id
+                data.unit_id = hit.unit_id
+        logged = log_call(session, site_id, data, settings)
+        return logged.as_dict()
+
+    result = transact(st.engine(), work, actor=st.actor())
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    typer.echo(t("calls.cli.saved", id=result["call_id"]))
+    if "work_order_id" in result:
+        typer.echo(t("calls.cli.order_opened", id=result["work_order_id"]))
+    if "complaint_id" in result:
+        typer.echo(t("calls.cli.complaint_opened", id=result["complaint_id"]))
+
+
+def _call_dict(row: Any, settings: Settings) -> dict[str, Any]:
+    from shiftdesk.timeutil import to_local
+
+    call = row.call
+    return {
+        "id": call.id,
+        "received_at": to_local(call.received_at, settings.site.timezone).isoformat(
+            timespec="seconds"
+        ),
+        "channel": call.channel,
+        "category": call.category,
+        "name": call.caller_name,
+        "phone": call.caller_phone,
+        "unit": row.unit_code or call.location,
+        "summary": call.summary,
+        "night": call.night,
+        "late_entry": call.late_entry,
+        "status": call.status,
+        "work_order_id": row.work_order_id,
+        "complaint_id": row.complaint_id,
+    }
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    day: str | None = typer.Option(
+        None, "--date", help="Day (YYYY-MM-DD, site time); default today."
+    ),
+    text: str = typer.Option(
+        "", "--search", help="Only calls whose text, name, phone or unit contains this."
+    ),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """List a day's calls (newest first); with --search, over all days unless --date is given."""
+    from shiftdesk.calls import calls_on, search
+    from shiftdesk.db import read_session
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import parse_day, to_local, utcnow
+
+    check_format(fmt)
+    st = state(ctx)
+    settings = st.settings
+    tz = settings.site.timezone
+    site = st.site()
+    assert site.id is not None
+    with read_session(st.engine()) as session:
+        if text:
+            chosen = parse_day(day) if day else None
+            rows = search(session, site.id, text=text, day=chosen, tz=tz)
+        else:
+            chosen = parse_day(day) if day else to_local(utcnow(), tz).date()
+            rows = calls_on(session, site.id, chosen, tz)
+    out = [_call_dict(r, settings) for r in rows]
+    emit(
+        out,
+        fmt,
+        columns=[
+            "id",
+            "received_at",
+            "channel",
+            "category",
+            "name",
+            "phone",
+            "unit",
+            "summary",
+            "work_order_id",
+            "complaint_id",
+        ],
+        title=t("calls.cli.list_title", count=len(out)),
+    )
+
+
+# ------------------------------------------------------------------------------ complaints
+
+
+def _complaint_dict(row: Any, settings: Settings, now: datetime) -> dict[str, Any]:
+    from shiftdesk.clocks import format_remaining
+    from shiftdesk.clocks.complaints import escalation, next_clock
+    from shiftdesk.clocks.workorders import warn_delta
+    from shiftdesk.timeutil import to_local
+
+    c = row.complaint
+    tz = settings.site.timezone
+    clock = next_clock(c, settings)
+    pending = escalation(c, settings, now)
+    return {
+        "id": c.id,
+        "call_id": c.call_id,
+        "received_at": to_local(c.received_at, tz).isoformat(timespec="seconds"),
+        "scheme": c.scheme,
+        "level": c.level,
+        "class": c.cause_class,
+        "complainants": c.complainants,
+        "repeat": c.repeat,
+        "status": c.status,
+        "name": row.caller_name,
+        "unit": row.unit_code,
+        "next_clock": clock.kind if clock else "",
+        "rule": clock.rule if clock else "",
+        "due_at": to_local(clock.due_at, tz).isoformat(timespec="seconds") if clock else "",
+        "remaining": format_remaining(clock.remaining(now)) if clock else "",
+        "state": clock.state(now, warn_delta(settings)).value if clock else "",
+        "escalate_to": pending[0] if pending else "",
+        "summary": row.summary,
+    }
+
+
+@complaints_app.command("list")
+def complaints_list(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help="Only complaints still open."),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """List complaints, newest first, with the clock due next and any escalation due (CP-9)."""
+    from shiftdesk.complaints import list_complaints
+    from shiftdesk.db import read_session
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import utcnow
+
+    check_format(fmt)
+    st = state(ctx)
+    site = st.site()
+    assert site.id is not None
+    now = utcnow()
+    with read_session(st.engine()) as session:
+        rows = list_complaints(session, site.id, open_only=open_only)
+    out = [_complaint_dict(r, st.settings, now) for r in rows]
+    emit(
+        out,
+        fmt,
+        columns=[
+            "id",
+            "call_id",
+            "received_at",
+            "scheme",
+            "level",
+            "class",
+            "status",
+            "name",
+            "unit",
+            "next_clock",
+            "rule",
+            "due_at",
+            "remaining",
+            "state",
+            "escalate_to",
+        ],
+        title=t("complaints.cli.list_title", count=len(out)),
+    )
+
+
+@complaints_app.command("mark")
+def complaints_mark(
+    ctx: typer.Context,
+    complaint_id: int = typer.Argument(..., help="Complaint number.", min=1),
+    step: str = typer.Argument(..., help="reported|answered|resolved|closed"),
+    at: str | None = typer.Option(None, "--at", help="When (ISO, site time); default now."),
+) -> None:
+    """Record progress: the department reported, the customer answered, resolved, closed."""
+    from shiftdesk.complaints import mark
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import parse_instant
+
+    st = state(ctx)
+    site = st.site()
+    when = parse_instant(at, st.settings.site.timezone) if at else None
+    complaint = transact(
+        st.engine(),
+        lambda s: mark(s, complaint_id, step.strip(), site_id=site.id, at=when),
+        actor=st.actor(),
+    )
+    typer.echo(
+        t(
+            "complaints.cli.marked",
+            id=complaint.id,
+            status=t(f"complaints.status.{complaint.status}"),
+        )
+    )
+
+
+@complaints_app.command("escalate")
+def complaints_escalate(ctx: typer.Context) -> None:
+    """Raise every open complaint the rules say must go up (CP-9, CP-3); for the nightly job."""
+    from shiftdesk.complaints import apply_escalations
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import utcnow
+
+    st = state(ctx)
+    site = st.site()
+    assert site.id is not None
+    site_id = site.id
+    raised = transact(
+        st.engine(),
+        lambda s: [
+            (c.id, c.level, c.escalation_reason)
+            for c in apply_escalations(s, site_id, st.settings, utcnow())
+        ],
+        actor=st.actor(),
+    )
+    for cid, level, reason in raised:
+        typer.echo(
+            t(
+                "complaints.cli.escalated",
+                id=cid,
+                level=level,
+                reason=t(f"complaints.reason.{reason}"),
+            )
+        )
+    typer.echo(t("complaints.cli.escalated_count", count=len(raised)))
