@@ -17,11 +17,14 @@ import tempfile
 import tomllib
 import types
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shiftdesk.errors import ConfigError
+from shiftdesk.i18n import get_locale, set_locale, t
 
 LOCALES = ("en", "zh_CN")
 APP_NAME = "shiftdesk"
@@ -276,22 +279,45 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+_TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
 def _describe(tp: Any) -> str:
+    """What a key expects, in the operator's language ("a whole number", "整数")."""
     origin = typing.get_origin(tp)
-    if tp is bool:
-        return "true or false"
-    if tp is int:
-        return "a whole number"
-    if tp is float:
-        return "a number"
-    if tp is str:
-        return "a string"
+    if tp in _TYPE_NAMES:
+        return t(f"reliability.config.type.{_TYPE_NAMES[tp]}")
     if origin is list:
         (inner,) = typing.get_args(tp)
-        return f"a list of {_describe(inner).removeprefix('a ')}s"
+        if inner in _TYPE_NAMES:
+            return t(f"reliability.config.type.list_{_TYPE_NAMES[inner]}")
     if origin is dict:
-        return "a table of strings"
+        return t("reliability.config.type.dict")
     return str(tp)
+
+
+def _expected(origin: str, key: str, expected: str, value: Any) -> ConfigError:
+    """The one-line error naming the file (or variable), the key and what was expected."""
+    return ConfigError(
+        t(
+            "reliability.config.expected",
+            origin=origin, key=key, expected=expected, value=repr(value),
+        )
+    )
+
+
+@contextmanager
+def _messages_in(*candidates: Any) -> Iterator[None]:
+    """Config errors in the site's language: the first valid locale among ``candidates``."""
+    before = get_locale()
+    for cand in candidates:
+        if isinstance(cand, str) and cand in LOCALES:
+            set_locale(cand)
+            break
+    try:
+        yield
+    finally:
+        set_locale(before)
 
 
 def _check(value: Any, tp: Any) -> Any:
@@ -383,10 +409,10 @@ def _key_type(key: str) -> Any:
         return str
     sections = _section_classes()
     if len(parts) != 2 or parts[0] not in sections:
-        raise ConfigError(f"unknown config key {key!r}")
+        raise ConfigError(t("reliability.config.unknown_config_key", key=key))
     hints = _hints(sections[parts[0]])
     if parts[1] not in hints:
-        raise ConfigError(f"unknown config key {key!r}")
+        raise ConfigError(t("reliability.config.unknown_config_key", key=key))
     return hints[parts[1]]
 
 
@@ -403,9 +429,7 @@ def _set_value(settings: Settings, key: str, value: Any, origin: str) -> None:
     try:
         checked = _check(value, tp)
     except TypeError as exc:
-        raise ConfigError(
-            f"{origin}: key '{key}' expected {exc}, got {value!r}"
-        ) from None
+        raise _expected(origin, key, str(exc), value) from None
     parts = key.split(".")
     target: Any = settings
     for part in parts[:-1]:
@@ -415,43 +439,40 @@ def _set_value(settings: Settings, key: str, value: Any, origin: str) -> None:
 
 def _validate(settings: Settings, origin: str) -> None:
     if settings.locale not in LOCALES:
-        raise ConfigError(
-            f"{origin}: key 'locale' expected one of {', '.join(LOCALES)}, got {settings.locale!r}"
+        raise _expected(
+            origin, "locale", t("reliability.config.one_of", choices=", ".join(LOCALES)),
+            settings.locale,
         )
     if settings.notifications.locale not in ("", *LOCALES):
-        raise ConfigError(
-            f"{origin}: key 'notifications.locale' expected \"\" or one of {', '.join(LOCALES)}, "
-            f"got {settings.notifications.locale!r}"
+        raise _expected(
+            origin, "notifications.locale",
+            t("reliability.config.empty_or_one_of", choices=", ".join(LOCALES)),
+            settings.notifications.locale,
         )
     if settings.archive.format not in ("tar.gz", "zip"):
-        raise ConfigError(
-            f"{origin}: key 'archive.format' expected \"tar.gz\" or \"zip\", "
-            f"got {settings.archive.format!r}"
+        raise _expected(
+            origin, "archive.format", t("reliability.config.either", a='"tar.gz"', b='"zip"'),
+            settings.archive.format,
         )
     if not 1 <= settings.archive.compress_level <= 9:
-        raise ConfigError(
-            f"{origin}: key 'archive.compress_level' expected a whole number from 1 to 9, "
-            f"got {settings.archive.compress_level!r}"
-        )
+        raise _expected(origin, "archive.compress_level",
+                        t("reliability.config.int_range", low=1, high=9),
+                        settings.archive.compress_level)
     if settings.archive.keep_days < 0:
-        raise ConfigError(
-            f"{origin}: key 'archive.keep_days' expected 0 (keep all) or more days, "
-            f"got {settings.archive.keep_days!r}"
-        )
+        raise _expected(origin, "archive.keep_days", t("reliability.config.keep_days"),
+                        settings.archive.keep_days)
     if settings.complaints.scheme not in ("A", "B"):
-        raise ConfigError(
-            f"{origin}: key 'complaints.scheme' expected \"A\" or \"B\", "
-            f"got {settings.complaints.scheme!r}"
+        raise _expected(
+            origin, "complaints.scheme", t("reliability.config.either", a='"A"', b='"B"'),
+            settings.complaints.scheme,
         )
     from shiftdesk.timeutil import parse_hhmm, zone
 
     try:
         zone(settings.site.timezone)
     except Exception:
-        raise ConfigError(
-            f"{origin}: key 'site.timezone' expected an IANA time zone such as Asia/Shanghai, "
-            f"got {settings.site.timezone!r}"
-        ) from None
+        raise _expected(origin, "site.timezone", t("reliability.config.zone"),
+                        settings.site.timezone) from None
     times = {
         "calls.night_start": settings.calls.night_start,
         "calls.night_end": settings.calls.night_end,
@@ -468,18 +489,16 @@ def _validate(settings: Settings, origin: str) -> None:
     for name, period in settings.shifts.periods.items():
         bounds = period.split("-")
         if len(bounds) != 2:
-            raise ConfigError(
-                f"{origin}: key 'shifts.periods.{name}' expected \"HH:MM-HH:MM\", got {period!r}"
-            )
+            raise _expected(origin, f"shifts.periods.{name}", '"HH:MM-HH:MM"', period)
         times[f"shifts.periods.{name}"] = bounds[0]
         times[f"shifts.periods.{name} (end)"] = bounds[1]
     for key, text in times.items():
         try:
             parse_hhmm(text)
         except Exception:
-            raise ConfigError(f"{origin}: key '{key}' expected a time as HH:MM, got {text!r}") from None
+            raise _expected(origin, key, t("reliability.config.hhmm"), text) from None
     if not settings.shifts.periods:
-        raise ConfigError(f"{origin}: key 'shifts.periods' needs at least one shift")
+        raise ConfigError(t("reliability.config.no_periods", origin=origin))
 
 
 # ---------------------------------------------------------------------------- loading
@@ -490,13 +509,18 @@ def read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(t("reliability.config.not_found", path=path)) from None
     except PermissionError:
-        raise ConfigError(f"{path}: config file cannot be read (permission denied)") from None
+        raise ConfigError(t("reliability.config.unreadable", path=path)) from None
+    except IsADirectoryError:
+        raise ConfigError(t("reliability.config.is_directory", path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(t("reliability.config.not_toml", path=path, detail=exc)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8 text") from None
+        raise ConfigError(t("reliability.config.not_utf8", path=path)) from None
+    except OSError as exc:  # an unreadable device, a file system error
+        detail = exc.strerror
+        raise ConfigError(t("reliability.config.os_error", path=path, detail=detail)) from None
 
 
 def _apply_mapping(settings: Settings, data: dict[str, Any], origin: str) -> None:
@@ -506,16 +530,18 @@ def _apply_mapping(settings: Settings, data: dict[str, Any], origin: str) -> Non
             _set_value(settings, "locale", value, origin)
         elif name in sections:
             if not isinstance(value, dict):
-                raise ConfigError(f"{origin}: key '{name}' expected a table, got {value!r}")
+                raise _expected(origin, name, t("reliability.config.type.table"), value)
             for key, item in value.items():
                 dotted = f"{name}.{key}"
                 try:
                     _key_type(dotted)
                 except ConfigError:
-                    raise ConfigError(f"{origin}: unknown key '{dotted}'") from None
+                    raise ConfigError(
+                        t("reliability.config.unknown_key", origin=origin, key=dotted)
+                    ) from None
                 _set_value(settings, dotted, item, origin)
         else:
-            raise ConfigError(f"{origin}: unknown key '{name}'")
+            raise ConfigError(t("reliability.config.unknown_key", origin=origin, key=name))
 
 
 ENV_SHORTCUTS = {
@@ -539,11 +565,16 @@ def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
         try:
             tp = _key_type(key)
         except ConfigError:
-            raise ConfigError(f"environment: {var} names unknown key '{key}'") from None
+            raise ConfigError(t("reliability.config.env_unknown", var=var, key=key)) from None
         try:
             value = _coerce_text(text, tp)
         except TypeError as exc:
-            raise ConfigError(f"environment: {var} ('{key}') expected {exc}, got {text!r}") from None
+            raise ConfigError(
+                t(
+                    "reliability.config.env_expected",
+                    var=var, key=key, expected=exc, value=repr(text),
+                )
+            ) from None
         _set_value(settings, key, value, f"environment {var}")
 
 
@@ -565,17 +596,22 @@ def load_settings(
     settings = Settings()
     explicit = config_path or env.get("SHIFTDESK_CONFIG")
     path = Path(explicit).expanduser() if explicit else default_config_path()
-    if explicit or path.is_file():
-        _apply_mapping(settings, read_file(path), str(path))
-        settings.source = path
-    _validate(settings, str(path))
-    _apply_env(settings, env)
-    _validate(settings, "environment")
+    # errors speak the language asked for: --locale, SHIFTDESK_LOCALE, then the file's own
+    with _messages_in(locale, env.get("SHIFTDESK_LOCALE")):
+        data = read_file(path) if explicit or path.is_file() else None
+    with _messages_in(locale, env.get("SHIFTDESK_LOCALE"), (data or {}).get("locale")):
+        if data is not None:
+            _apply_mapping(settings, data, str(path))
+            settings.source = path
+        _validate(settings, str(path))
+        _apply_env(settings, env)
+        _validate(settings, "environment")
+        if locale and locale not in LOCALES:
+            raise ConfigError(t("reliability.config.flag_locale", choices=", ".join(LOCALES),
+                                value=repr(locale)))
     if db_url:
         settings.database.url = db_url
     if locale:
-        if locale not in LOCALES:
-            raise ConfigError(f"--locale expected one of {', '.join(LOCALES)}, got {locale!r}")
         settings.locale = locale
     if site:
         settings.site.code = site
@@ -611,7 +647,7 @@ def set_in_file(path: Path, key: str, text: str) -> Any:
     try:
         value = _coerce_text(text, tp)
     except TypeError as exc:
-        raise ConfigError(f"{path}: key '{key}' expected {exc}, got {text!r}") from None
+        raise _expected(str(path), key, str(exc), text) from None
     data = read_file(path) if path.is_file() else {}
     probe = Settings()
     _apply_mapping(probe, data, str(path))

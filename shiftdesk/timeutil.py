@@ -5,10 +5,20 @@ Everything goes through ``utcnow`` so tests can freeze time (time-machine patche
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shiftdesk.errors import UsageError
+from shiftdesk.i18n import t
+
+_HHMM = re.compile(r"(\d{1,2}):(\d{1,2})", re.ASCII)
+
+
+def _typed(text: str) -> str:
+    """What the operator meant: full-width digits and colons from a Chinese IME become ASCII."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def utcnow() -> datetime:
@@ -19,8 +29,9 @@ def utcnow() -> datetime:
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UsageError(f"unknown time zone {name!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
+        # OSError: a name such as "." or one with a NUL reaches the file system
+        raise UsageError(t("reliability.time.bad_zone", value=name)) from exc
 
 
 def as_utc(value: datetime) -> datetime:
@@ -44,29 +55,31 @@ def local_day_bounds(day: date, tz: str | ZoneInfo) -> tuple[datetime, datetime]
 
 def parse_hhmm(text: str) -> time:
     """Parse ``HH:MM`` (config values such as shift starts and quiet hours)."""
-    try:
-        hh, mm = text.strip().split(":")
-        return time(int(hh), int(mm))
-    except (ValueError, AttributeError) as exc:
-        raise UsageError(f"expected a time as HH:MM, got {text!r}") from exc
+    match = _HHMM.fullmatch(_typed(text)) if isinstance(text, str) else None
+    if match is not None and int(match[1]) < 24 and int(match[2]) < 60:
+        return time(int(match[1]), int(match[2]))
+    raise UsageError(t("reliability.time.bad_hhmm", value=text))
 
 
 def parse_instant(text: str, tz: str | ZoneInfo) -> datetime:
     """Parse an ISO date-time from the command line; without an offset it is site-local."""
     try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise UsageError(f"expected an ISO date-time like 2026-11-22T14:05, got {text!r}") from exc
+        value = datetime.fromisoformat(_typed(text))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(t("reliability.time.bad_instant", value=text)) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz if isinstance(tz, ZoneInfo) else zone(tz))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # year 1 east of Greenwich, year 9999 west of it
+        raise UsageError(t("reliability.time.out_of_range", value=text)) from exc
 
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise UsageError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
+        return date.fromisoformat(_typed(text))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(t("reliability.time.bad_day", value=text)) from exc
 
 
 def in_window(moment: time, start: time, end: time) -> bool:

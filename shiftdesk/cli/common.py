@@ -6,6 +6,7 @@ engine and the models are imported only when a command asks for them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +33,48 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _usage_failure(ctx: Any, err: Exception, args: list[str] | None = None) -> NoReturn:
+    """A mistyped command line: one translated line and exit 2 (not Typer's English box)."""
+    from shiftdesk.cli.usage import sniff_option, usage_message
+
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):  # the error came before the root options ran
+        params = root.params or {}
+        raw = args or []
+        root.obj = AppState(
+            config_path=params.get("config") or sniff_option(raw, "--config"),
+            db_url=params.get("db"),
+            locale=params.get("locale") or sniff_option(raw, "--locale"),
+        )
+    with contextlib.suppress(Exception):
+        # the site's locale (--locale, SHIFTDESK_LOCALE or the config file) when readable
+        root.obj.settings  # noqa: B018
+    fail(usage_message(err), EXIT_USAGE)
+
+
 class ShiftdeskGroup(TyperGroup):
     """Turns ShiftdeskError (and an unusable database) into one line and an exit code."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        raw = list(args)  # the parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as err:
+            _usage_failure(ctx, err, raw)
+
     def invoke(self, ctx: click.Context) -> Any:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as err:
+            _usage_failure(ctx, err)
         except ShiftdeskError as err:
             fail(err.message, err.exit_code)
         except Exception as err:  # database unreachable, disk full: one line, not a traceback
