@@ -346,31 +346,26 @@ def _claim(
     claimed: list[_Claimed] = []
     for row in rows:
         assert row.id is not None
+        # copy first: the ORM-enabled UPDATE below also updates ``row`` in the session
+        before = _Claimed(
+            row.id, row.kind, row.channel, row.address, row.title, row.body, row.attempts + 1
+        )
         result = session.execute(
             update(Notification)
             .where(
-                col(Notification.id) == row.id,
+                col(Notification.id) == before.id,
                 col(Notification.status) == row.status,
-                col(Notification.attempts) == row.attempts,
+                col(Notification.attempts) == before.attempts - 1,
             )
             .values(
                 status=NotificationStatus.SENDING.value,
-                attempts=row.attempts + 1,
+                attempts=before.attempts,
                 not_before=now + LEASE,
             )
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(
-                _Claimed(
-                    row.id,
-                    row.kind,
-                    row.channel,
-                    row.address,
-                    row.title,
-                    row.body,
-                    row.attempts + 1,
-                )
-            )
+            claimed.append(before)
     session.expire_all()
     return claimed
 
