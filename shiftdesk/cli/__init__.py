@@ -139,15 +139,15 @@ app.add_typer(operators_cmd.app, name="operators")
 from shiftdesk.cli import handover_cmd  # noqa: E402  (handover log and verify, issue 6)
 
 handover_cmd.register(app)
+app.command("serve")(serve_cmd.serve)
+
 from shiftdesk.cli import orders_cmd  # noqa: E402  (work orders, issue 4)
 
 app.add_typer(orders_cmd.app, name="orders")
-app.command("serve")(serve_cmd.serve)
 app.add_typer(stats_cmd.app, name="stats")
 from shiftdesk.cli import calls_cmd  # noqa: E402  (calls and complaints, issue 3)
 
 calls_cmd.register(app)
-
 
 def main() -> None:
     app()
