@@ -430,11 +430,13 @@ class TimelineRow:
 
     at: datetime
     source: str  # log | call | order | parcel | pickup
-    ref: str  # "#12" for an entry, "C-5", "WO-7", the tracking number ...
+    ref: str  # "#12" for an entry, "Call 5", "Order 7", a tracking number ...
     kind: str  # translated kind / category
     text: str
     author: str = ""
     entry_id: int | None = None
+    #: the log entry's kind (note, event, incident ...); empty for other records
+    entry_kind: str = ""
     #: ids of entries correcting this one, and the entry this one corrects
     corrected_by: list[int] = field(default_factory=list)
     corrects_id: int | None = None
@@ -549,6 +551,7 @@ def timeline(
             text=entry_text(e, seq_of),
             author=names.get(e.author_id or -1, ""),
             entry_id=e.id,
+            entry_kind=e.kind,
             corrected_by=corrected.get(e.id or -1, []),
             corrects_id=e.corrects_id,
         )
@@ -569,7 +572,7 @@ def timeline(
             TimelineRow(
                 at=call.received_at,
                 source="call",
-                ref=f"C-{call.id}",
+                ref=t("handover.ref.call", id=call.id),
                 kind=f"{t('handover.source.call')}: {_category_label(call.category)}",
                 text=" · ".join(x for x in (where, call.caller_name, call.summary) if x),
             )
@@ -588,7 +591,7 @@ def timeline(
             TimelineRow(
                 at=order.reported_at,
                 source="order",
-                ref=f"WO-{order.id}",
+                ref=t("handover.ref.order", id=order.id),
                 kind=f"{t('handover.source.order')}: {_priority_label(order.priority)}",
                 text=" · ".join(x for x in (where, order.trade, order.summary) if x),
             )
@@ -739,7 +742,7 @@ def complaint_clock(complaint: Complaint, settings: Settings, now: datetime) -> 
         c_clocks = None
     fn = getattr(c_clocks, "next_clock", None)
     if callable(fn):
-        result = fn(complaint, settings, now)
+        result = fn(complaint, settings)
         if result is None or isinstance(result, Clock):
             return result
     cfg = settings.complaints
@@ -811,7 +814,7 @@ def build_digest(
             DigestItem(
                 key=f"wo:{order.id}",
                 section="breached" if breached else "orders",
-                ref=f"WO-{order.id} {unit.code if unit else order.location}".strip(),
+                ref=unit.code if unit else order.location,
                 text=order.summary[:200],
                 detail=detail,
                 blocking=hcfg.block_on_emergency_orders
@@ -846,7 +849,7 @@ def build_digest(
             DigestItem(
                 key=f"complaint:{complaint.id}",
                 section="breached" if breached else "complaints",
-                ref=f"CP-{complaint.id} {unit.code if unit else ''}".strip(),
+                ref=unit.code if unit else "",
                 text=(call.summary if call else complaint.department)[:200],
                 detail={
                     "level": complaint.level,
@@ -885,20 +888,17 @@ def build_digest(
     ).all()
     for callback, order, unit in callbacks[:SECTION_LIMIT]:
         assert callback.due_at is not None
-        source = (
-            f"WO-{callback.work_order_id}"
-            if callback.work_order_id
-            else f"CP-{callback.complaint_id}"
-        )
         clock = Clock("callback", "CB-3", callback.due_at, callback.due_at)
         items.append(
             DigestItem(
                 key=f"callback:{callback.id}",
                 section="callbacks",
-                ref=f"{source} {unit.code if unit else ''}".strip(),
+                ref=unit.code if unit else "",
                 text=(order.summary if order else callback.note)[:200],
                 detail={
                     "kind": callback.kind,
+                    "order_id": callback.work_order_id,
+                    "complaint_id": callback.complaint_id,
                     "due_at": _iso(callback.due_at),
                     "clock": _clock_detail(clock, now, warn),
                 },
@@ -960,38 +960,49 @@ def build_digest(
     )
 
 
+def _record_ref(key: str, detail: dict[str, Any]) -> str:
+    """ "Order 12" / "维修单 12" for a digest key, in the current locale."""
+    prefix, _, ident = key.partition(":")
+    if prefix == "wo":
+        return t("handover.ref.order", id=ident)
+    if prefix == "complaint":
+        return t("handover.ref.complaint", id=ident)
+    if prefix == "callback":
+        if detail.get("order_id"):
+            return t("handover.ref.order", id=detail["order_id"])
+        if detail.get("complaint_id"):
+            return t("handover.ref.complaint", id=detail["complaint_id"])
+    return ""
+
+
 def describe_item(item: DigestItem, tz: str, now: datetime | None = None) -> tuple[str, str]:
     """(title, detail) of a digest item in the current locale."""
     d = item.detail
     clock = d.get("clock")
     clock_text = ""
     if clock:
-        due = to_local(datetime.fromisoformat(clock["due_at"]), tz)
+        due = datetime.fromisoformat(clock["due_at"])
         state = clock["state"]
         if now is not None:
             state = Clock(clock["kind"], clock["rule"], due, due).state(now).value
         clock_text = t(
             "handover.digest.clock",
             rule=clock["rule"],
-            due=f"{due:%m-%d %H:%M}",
+            due=f"{to_local(due, tz):%m-%d %H:%M}",
             state=t(f"handover.clock.{state}"),
         )
-    if item.section in ("orders", "breached") and item.key.startswith("wo:"):
+    head = " ".join(x for x in (_record_ref(item.key, d), item.ref) if x)
+    if item.key.startswith("wo:"):
         stage = t(f"handover.stage.{d.get('stage')}")
-        title = f"{item.ref} · {stage}"
-        head = _priority_label(d.get("priority", ""))
-        return title, " · ".join(x for x in (head, item.text, clock_text) if x)
+        priority = _priority_label(d.get("priority", ""))
+        return f"{head} · {stage}", " · ".join(x for x in (priority, item.text, clock_text) if x)
     if item.key.startswith("complaint:"):
-        level = (
-            t(f"handover.level.{d.get('level')}")
-            if has(f"handover.level.{d.get('level')}")
-            else d.get("level", "")
-        )
-        title = f"{item.ref} · {level}"
+        level_key = f"handover.level.{d.get('level')}"
+        level = t(level_key) if has(level_key) else d.get("level", "")
         status = t(f"handover.complaint_status.{d.get('status')}")
-        return title, " · ".join(x for x in (status, item.text, clock_text) if x)
+        return f"{head} · {level}", " · ".join(x for x in (status, item.text, clock_text) if x)
     if item.section == "callbacks":
-        return item.ref, " · ".join(x for x in (item.text, clock_text) if x)
+        return head, " · ".join(x for x in (item.text, clock_text) if x)
     if item.section == "parcels":
         return (
             t("handover.digest.parcels_total", total=d.get("total", 0)),

@@ -1,0 +1,587 @@
+"""Dialogs of the handover screen: log entries, preparation, PINs, parcel count, questions.
+
+Each dialog that saves runs the service itself (in a thread worker) and stays open with
+the service's message if it refuses, so nothing typed is lost; it closes with the result
+once the write is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from screens.i18n import TranslatedBindings
+from shiftdesk import handover
+from shiftdesk.db import Actor, transact
+from shiftdesk.errors import PermissionDenied, ShiftdeskError, ValidationError
+from shiftdesk.i18n import t
+from shiftdesk.security import SignInError, actor_for, authenticate
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 76; max-width: 100%; height: auto; max-height: 100%;
+    padding: 0 1; border: thick $accent; background: $surface;
+}}
+{name} .dialog-title {{ text-style: bold; width: 100%; margin-bottom: 1; }}
+{name} .row {{ height: 1; margin-bottom: 0; }}
+{name} .row > Label {{ width: 18; }}
+{name} .row > Input {{ width: 1fr; background: $boost; }}
+{name} .row > Select {{ width: 1fr; }}
+{name} .error {{ color: $error; height: auto; }}
+{name} .hint {{ color: $text-muted; height: auto; }}
+{name} .buttons {{ height: 1; align-horizontal: right; margin-top: 1; }}
+{name} .buttons > Button {{ margin-left: 2; }}
+{name} TextArea {{ height: 6; }}
+{name} VerticalScroll {{ height: auto; max-height: 12; }}
+"""
+
+
+def dialog_css(name: str) -> str:
+    return DIALOG_CSS.format(name=name)
+
+
+class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
+    """A dialog whose submit runs ``work`` off the UI thread; errors keep it open."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "common.cancel", id="handover.dialog.cancel"),
+        Binding("ctrl+s", "submit", "handover.binding.save", id="handover.dialog.save"),
+    ]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def engine(self) -> Any:
+        return self.app.engine  # type: ignore[attr-defined]
+
+    @property
+    def settings(self) -> Any:
+        return self.app.settings  # type: ignore[attr-defined]
+
+    def authenticate(self, name: str, pin: str) -> Actor:
+        sec = self.settings.security
+        op = authenticate(
+            self.engine,
+            name,
+            pin,
+            lockout_attempts=sec.lockout_attempts,
+            lockout_minutes=sec.lockout_minutes,
+        )
+        return actor_for(op)
+
+    def write(self, fn: Callable[[Session], Any], actor: Actor) -> Any:
+        return transact(self.engine, fn, actor=actor)
+
+    def run_service(self, work: Callable[[], Any]) -> None:
+        """Run ``work`` in a thread; dismiss with its result, or show its refusal."""
+        self.show_error(t("handover.ui.saving"))
+        for button in self.query(Button):
+            button.disabled = True
+
+        def job() -> None:
+            try:
+                result = work()
+            except ShiftdeskError as err:
+                self.app.call_from_thread(self._refused, err.message, self.field_for(err))
+                return
+            except Exception as err:  # a database problem: say so, keep the dialog
+                detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+                self.app.call_from_thread(self._refused, t("error.database", detail=detail), None)
+                return
+            self.app.call_from_thread(self.dismiss, result)
+
+        self.run_worker(
+            job, thread=True, exclusive=True, group="handover-dialog", exit_on_error=False
+        )
+
+    def field_for(self, err: ShiftdeskError) -> str | None:
+        """The input a refusal is about, to put the cursor back there."""
+        return err.field if isinstance(err, ValidationError) else None
+
+    def _refused(self, message: str, field: str | None) -> None:
+        self.show_error(message)
+        for button in self.query(Button):
+            button.disabled = False
+        if field:
+            target = self.query(f"#{field}")
+            if target:
+                target.first().focus()
+
+    def show_error(self, message: str) -> None:
+        for error in self.query("#error").results(Static):
+            error.update(message)
+
+    def buttons(self, ok_key: str = "handover.binding.save") -> ComposeResult:
+        with Horizontal(classes="buttons"):
+            yield Button(t("common.cancel"), id="cancel", compact=True)
+            yield Button(t(ok_key), id="ok", variant="primary", compact=True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#ok")
+    def _ok_pressed(self) -> None:
+        self.action_submit()
+
+
+def _row(label: str, widget: Any) -> Horizontal:
+    return Horizontal(Label(label), widget, classes="row")
+
+
+class EntryDialog(ServiceDialog):
+    """A note, an H-8 event, an H-9 incident report, or a correction: type, Enter, saved.
+
+    Returns the new entry's chain position (``seq``).
+    """
+
+    DEFAULT_CSS = dialog_css("EntryDialog")
+
+    def __init__(
+        self, kind: str, shift_id: int, *, corrects: tuple[int, int, str] | None = None
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.shift_id = shift_id
+        self.corrects = corrects
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t(f"handover.dialog.{self.kind}"), classes="dialog-title")
+            if self.corrects is not None:
+                _, seq, text = self.corrects
+                yield Static(
+                    t("handover.dialog.correcting", ref=seq, text=text[:200]), classes="hint"
+                )
+            if self.kind == "event":
+                options = [(t(f"handover.event.{k}"), k) for k in handover.EVENT_KINDS]
+                yield _row(
+                    t("handover.field.category"),
+                    Select(
+                        options,
+                        id="category",
+                        allow_blank=False,
+                        compact=True,
+                        value=handover.EVENT_KINDS[0],
+                    ),
+                )
+            elif self.kind == "incident":
+                options = [
+                    (f"{t(f'handover.incident.{k}')} ({rule})", k)
+                    for k, rule in handover.INCIDENT_CATEGORIES.items()
+                ]
+                yield _row(
+                    t("handover.field.category"),
+                    Select(options, id="category", allow_blank=False, compact=True, value="fire"),
+                )
+            body_label = "handover.field.body" if self.kind == "incident" else "handover.field.text"
+            yield _row(t(body_label), Input(id="body", max_length=4000, compact=True))
+            if self.kind == "incident":
+                yield _row(
+                    t("handover.field.location"), Input(id="location", max_length=120, compact=True)
+                )
+                yield _row(
+                    t("handover.field.actions"), Input(id="actions", max_length=2000, compact=True)
+                )
+                yield _row(
+                    t("handover.field.notified"), Input(id="notified", max_length=500, compact=True)
+                )
+                yield _row(
+                    t("handover.field.photos"),
+                    Input(
+                        id="photos",
+                        max_length=2000,
+                        compact=True,
+                        placeholder=t("handover.dialog.photos_hint"),
+                    ),
+                )
+            yield Static("", id="error", classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#body", Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field; on the last one it saves."""
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def _value(self, name: str) -> str:
+        found = self.query(f"#{name}")
+        if not found:
+            return ""
+        widget = found.first()
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.BLANK else str(widget.value)
+        if isinstance(widget, Input):
+            return widget.value
+        return ""
+
+    def action_submit(self) -> None:
+        kind = "correction" if self.corrects is not None else self.kind
+        body = self._value("body")
+        if not body.strip():
+            self._refused(t("handover.error.body_required"), "body")
+            return
+        fields = {
+            "category": self._value("category"),
+            "location": self._value("location"),
+            "actions": self._value("actions"),
+            "notified": self._value("notified"),
+        }
+        photos = handover.split_photos(self._value("photos"))
+        actor: Actor = self.app.actor  # type: ignore[attr-defined]
+        corrects_id = self.corrects[0] if self.corrects else None
+        shift_id = self.shift_id
+
+        def save(session: Session) -> int:
+            shift = handover.get_shift(session, shift_id)
+            entry = handover.add_entry(
+                session,
+                shift,
+                author=actor,
+                kind=kind,
+                body=body,
+                photos=photos,
+                corrects_id=corrects_id,
+                **fields,
+            )
+            return entry.seq
+
+        self.run_service(lambda: self.write(save, actor))
+
+
+class PrepareDialog(ServiceDialog):
+    """H-5: the special instructions (特别交待); returns the text, the screen prepares."""
+
+    DEFAULT_CSS = dialog_css("PrepareDialog")
+
+    def __init__(self, instructions: str = "") -> None:
+        super().__init__()
+        self.instructions = instructions
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("handover.dialog.prepare"), classes="dialog-title")
+            yield Static(t("handover.dialog.prepare_hint"), classes="hint")
+            yield Label(t("handover.section.instructions"))
+            yield TextArea(self.instructions, id="instructions", compact=True)
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.prepare")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+
+class BlockedDialog(TranslatedBindings, ModalScreen[bool]):
+    """H-6: the important unfinished work that blocks the handover; True asks for override."""
+
+    DEFAULT_CSS = dialog_css("BlockedDialog")
+    BINDINGS = [
+        Binding("escape", "answer(False)", "common.cancel", id="handover.blocked.cancel"),
+        Binding("o", "answer(True)", "handover.binding.override", id="handover.blocked.override"),
+    ]
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("handover.dialog.blocked"), classes="dialog-title")
+            yield Static(t("handover.error.blocked", count=len(self.items)), classes="error")
+            with VerticalScroll():
+                for title, detail in self.items:
+                    yield Static(f"• {title} — {detail}")
+            with Horizontal(classes="buttons"):
+                yield Button(t("common.cancel"), id="cancel", compact=True)
+                yield Button(
+                    t("handover.binding.override"), id="override", variant="warning", compact=True
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "override")
+
+
+class CredentialsDialog(ServiceDialog):
+    """Name and PIN of someone at the desk (incoming operator, supervisor), then ``then``.
+
+    ``then(actor, reason)`` gives the write to run as that person; the service checks
+    their role. Returns ``(actor, result)``.
+    """
+
+    DEFAULT_CSS = dialog_css("CredentialsDialog")
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        then: Callable[[Actor, str], Callable[[Session], Any]] | None = None,
+        *,
+        name: str = "",
+        ask_reason: bool = False,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.then = then
+        self.name_value = name
+        self.ask_reason = ask_reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.message, classes="hint")
+            yield _row(
+                t("signin.name"), Input(self.name_value, id="name", max_length=40, compact=True)
+            )
+            yield _row(t("signin.pin"), Input(id="pin", password=True, max_length=12, compact=True))
+            if self.ask_reason:
+                yield _row(
+                    t("handover.field.reason"), Input(id="reason", max_length=500, compact=True)
+                )
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.confirm")
+
+    def on_mount(self) -> None:
+        target = "#pin" if self.name_value else "#name"
+        self.query_one(target, Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def field_for(self, err: ShiftdeskError) -> str | None:
+        if isinstance(err, SignInError):
+            return "pin"
+        if isinstance(err, PermissionDenied):
+            return "name"
+        return super().field_for(err)
+
+    def action_submit(self) -> None:
+        name = self.query_one("#name", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        reason = self.query_one("#reason", Input).value if self.ask_reason else ""
+        if self.ask_reason and not reason.strip():
+            self._refused(t("handover.error.reason_required"), "reason")
+            return
+        self.query_one("#pin", Input).value = ""
+        then = self.then
+
+        def work() -> tuple[Actor, Any]:
+            actor = self.authenticate(name, pin)
+            result = self.write(then(actor, reason), actor) if then is not None else None
+            return actor, result
+
+        self.run_service(work)
+
+
+class ParcelCountDialog(ServiceDialog):
+    """H-12: the incoming operator counts the waiting items shelf by shelf."""
+
+    DEFAULT_CSS = dialog_css("ParcelCountDialog")
+
+    def __init__(
+        self, shift_id: int, incoming: Actor, expected: dict[str, int], shelves: list[str]
+    ) -> None:
+        super().__init__()
+        self.shift_id = shift_id
+        self.incoming = incoming
+        self.expected = expected
+        self.shelves = list(dict.fromkeys([*shelves, *sorted(expected)]))
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("handover.dialog.count"), classes="dialog-title")
+            yield Static(t("handover.dialog.count_hint"), classes="hint")
+            with VerticalScroll():
+                for i, shelf in enumerate(self.shelves):
+                    label = t(
+                        "handover.dialog.shelf",
+                        shelf=shelf or "-",
+                        expected=self.expected.get(shelf, 0),
+                    )
+                    yield _row(
+                        label, Input(id=f"shelf-{i}", type="integer", max_length=5, compact=True)
+                    )
+            yield _row(t("handover.field.note"), Input(id="note", max_length=1000, compact=True))
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.confirm")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        counted: dict[str, int] = {}
+        for i, shelf in enumerate(self.shelves):
+            text = self.query_one(f"#shelf-{i}", Input).value.strip()
+            if not text:
+                self._refused(t("handover.dialog.count_every_shelf"), f"shelf-{i}")
+                return
+            try:
+                counted[shelf] = int(text)
+            except ValueError:
+                self._refused(t("handover.error.bad_count"), f"shelf-{i}")
+                return
+        note = self.query_one("#note", Input).value
+        shift_id, incoming = self.shift_id, self.incoming
+
+        def save(session: Session) -> str:
+            shift = handover.get_shift(session, shift_id)
+            entry = handover.record_parcel_count(
+                session, shift, incoming=incoming, counted=counted, note=note
+            )
+            return entry.category
+
+        self.run_service(lambda: self.write(save, incoming))
+
+
+class TextDialog(ServiceDialog):
+    """One line of text (a question, an answer), saved by ``save(text)`` as ``actor``."""
+
+    DEFAULT_CSS = dialog_css("TextDialog")
+
+    def __init__(
+        self, title: str, hint: str, actor: Actor, save: Callable[[str], Callable[[Session], Any]]
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.hint = hint
+        self.actor = actor
+        self.save = save
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            if self.hint:
+                yield Static(self.hint, classes="hint")
+            yield _row(t("handover.field.text"), Input(id="body", max_length=4000, compact=True))
+            yield Static("", id="error", classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#body", Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        text = self.query_one("#body", Input).value
+        if not text.strip():
+            self._refused(t("handover.error.body_required"), "body")
+            return
+        fn = self.save(text)
+        self.run_service(lambda: self.write(fn, self.actor))
+
+
+class SignDialog(ServiceDialog):
+    """H-6: the outgoing and the incoming operator each type their PIN; the shift closes.
+
+    Returns ``(incoming_actor, next_shift)``.
+    """
+
+    DEFAULT_CSS = dialog_css("SignDialog")
+
+    def __init__(self, shift_id: int, outgoing_name: str, incoming_name: str) -> None:
+        super().__init__()
+        self.shift_id = shift_id
+        self.outgoing_name = outgoing_name
+        self.incoming_name = incoming_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("handover.dialog.sign"), classes="dialog-title")
+            yield Static(t("handover.dialog.sign_hint"), classes="hint")
+            yield _row(
+                t("handover.doc.outgoing"),
+                Input(self.outgoing_name, id="out-name", disabled=True, compact=True),
+            )
+            yield _row(
+                t("signin.pin"), Input(id="out-pin", password=True, max_length=12, compact=True)
+            )
+            yield _row(
+                t("handover.doc.incoming"),
+                Input(self.incoming_name, id="in-name", max_length=40, compact=True),
+            )
+            yield _row(
+                t("signin.pin"), Input(id="in-pin", password=True, max_length=12, compact=True)
+            )
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.sign")
+
+    def on_mount(self) -> None:
+        self.query_one("#out-pin", Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = [i for i in self.query(Input) if not i.disabled]
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        out_pin = self.query_one("#out-pin", Input).value
+        in_name = self.query_one("#in-name", Input).value.strip()
+        in_pin = self.query_one("#in-pin", Input).value
+        self.query_one("#out-pin", Input).value = ""
+        self.query_one("#in-pin", Input).value = ""
+        shift_id, out_name, settings = self.shift_id, self.outgoing_name, self.settings
+
+        def work() -> tuple[Actor, Any]:
+            outgoing = self.authenticate(out_name, out_pin)
+            incoming = self.authenticate(in_name, in_pin)
+
+            def sign(session: Session) -> Any:
+                shift = handover.get_shift(session, shift_id)
+                return handover.sign_handover(
+                    session, settings, shift, outgoing=outgoing, incoming=incoming
+                )
+
+            return incoming, self.write(sign, incoming)
+
+        self.run_service(work)
