@@ -22,6 +22,7 @@ from screens.calls import CallsScreen
 from screens.dispatch import DispatchScreen
 from screens.handover import HandoverScreen
 from screens.i18n import TranslatedBindings
+from screens.live import DispatchFeed
 from screens.parcels import ParcelsScreen
 from screens.signin import SignInScreen
 from screens.widgets.statusbar import StatusBar
@@ -53,6 +54,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         Binding("f3", "switch_mode('dispatch')", "mode.dispatch", id="mode.dispatch"),
         Binding("f4", "switch_mode('parcels')", "mode.parcels", id="mode.parcels"),
         Binding("ctrl+l", "lock", "binding.lock", id="app.lock"),
+        # issue 4: acknowledge breach alarms from any screen
+        Binding("f9", "ack_breaches", "dispatch.binding.ack", id="app.ack_breaches"),
         Binding("ctrl+q", "quit", "binding.quit", id="app.quit", priority=True),
     ]
 
@@ -70,6 +73,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self._last_input = time.monotonic()
         self._locked = False
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+        #: open work orders, live on every terminal, and the breach alarm (screens/live.py)
+        self.dispatch_feed = DispatchFeed(self)
 
     # -------------------------------------------------------------------- start-up
 
@@ -99,6 +104,7 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self.operator_label = operator.label
         self.refresh_status()
         self.notify(t("signin.welcome", name=operator.label), timeout=3)
+        self.dispatch_feed.start()
 
     # -------------------------------------------------------------------- shared services
 
@@ -164,6 +170,9 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
                 t("mode.palette_help", screen=name),
                 partial(self.switch_mode, mode),
             )
+
+    def action_ack_breaches(self) -> None:
+        self.dispatch_feed.acknowledge()
 
     def action_lock(self) -> None:
         if not self._locked:

@@ -92,4 +92,7 @@ def area_generators() -> list:  # type: ignore[type-arg]
     from shiftdesk.demo import calls
 
     generators.append(calls.generate)
+    from shiftdesk.demo import workorders
+
+    generators.append(workorders.generate)
     return generators

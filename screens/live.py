@@ -1,0 +1,387 @@
+"""The live dispatch feed: every open work order of the site, kept current on every terminal.
+
+One feed per app (``app.dispatch_feed``), started at sign-in, so the breach alarm sounds on
+every signed-in terminal whatever screen it shows:
+
+- A daemon thread waits on ``shiftdesk.changes.ChangeWatcher`` (SQLite ``data_version``,
+  PostgreSQL LISTEN/NOTIFY). On a change it reads only ``(id, version)`` of the open orders,
+  then the full rows of the ids whose version moved: a keyed diff at the data level. Clocks
+  are computed in that thread too, so the UI thread only merges and sorts.
+  It is a plain thread, not a Textual worker: ``app.workers.wait_for_complete()`` in tests
+  must not wait for a loop that never ends.
+- Once a second (UI thread) the feed counts breached clocks with a bisect over the sorted
+  due times, sets the status bar (``app.set_breached``), and raises the alarm for breaches
+  nobody acknowledged: a notification that stays up, and the terminal bell for each new one.
+  An operator acknowledges with F9 (``acknowledge``): who and when go into ``breach_ack``,
+  and every other terminal stops alarming for those breaches at its next read.
+- Screens subscribe to ``FeedUpdate``s (the board applies them as a keyed diff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.notifications import Notification, Notify
+
+from shiftdesk.changes import ChangeWatcher
+from shiftdesk.clocks import Clock
+from shiftdesk.clocks.workorders import open_clocks
+from shiftdesk.config import Settings
+from shiftdesk.db import read_session
+from shiftdesk.i18n import t
+from shiftdesk.timeutil import utcnow
+from shiftdesk.workorders import (
+    BoardRow,
+    acked_breaches,
+    acknowledge_breaches,
+    breach_key,
+    load_rows,
+    open_versions,
+)
+
+if TYPE_CHECKING:
+    from screens.app import ShiftdeskApp
+
+_FAR = datetime.max.replace(tzinfo=UTC)
+#: tables whose change can alter the board (PostgreSQL tells us which tables changed)
+_RELEVANT = {"*", "work_order", "breach_ack", "unit", "callback"}
+
+
+@dataclass
+class FeedRow:
+    """One open order with its open clocks (earliest due first), computed off the UI thread."""
+
+    row: BoardRow
+    clocks: list[Clock]
+    haystack: str
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def next(self) -> Clock | None:
+        return self.clocks[0] if self.clocks else None
+
+    @property
+    def due(self) -> datetime:
+        return self.clocks[0].due_at if self.clocks else _FAR
+
+    def breached(self, now: datetime) -> bool:
+        return bool(self.clocks) and now > self.clocks[0].due_at
+
+    def sort_key(self, now: datetime) -> tuple[int, int, datetime, int]:
+        """Breached first, then emergencies, then least time left (see clocks.urgency_key)."""
+        return (
+            0 if self.breached(now) else 1,
+            0 if self.row.priority == "emergency" else 1,
+            self.due,
+            self.row.id,
+        )
+
+
+def feed_row(row: BoardRow, settings: Settings) -> FeedRow:
+    text = " ".join(
+        (str(row.id), row.unit_code, row.location, row.summary, row.reporter_name,
+         row.reporter_phone, row.assignee, row.team)
+    ).lower()  # fmt: skip
+    return FeedRow(row=row, clocks=open_clocks(row, settings), haystack=text)
+
+
+@dataclass
+class FeedDiff:
+    rows: list[FeedRow]
+    removed: set[int]
+    acked: dict[tuple[int, str, str], tuple[str, datetime]]
+    full: bool
+
+
+@dataclass
+class FeedUpdate:
+    """What changed, for subscribers: new or changed ids, removed ids, and whether the
+    urgency order changed (a data change or a clock crossing its limit)."""
+
+    changed: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    resorted: bool = False
+
+
+class DispatchFeed:
+    #: how long the watcher blocks per round (also the latency of a forced refresh)
+    poll_seconds = 0.25
+
+    def __init__(self, app: ShiftdeskApp) -> None:
+        self.app = app
+        self.rows: dict[int, FeedRow] = {}
+        self.sorted_ids: list[int] = []
+        self.acked: dict[tuple[int, str, str], tuple[str, datetime]] = {}
+        self.loaded = False
+        self.breached_count = 0
+        self.unacked: list[tuple[int, str, datetime]] = []
+        self._dues: list[tuple[datetime, int, str]] = []
+        self._listeners: list[Callable[[FeedUpdate], Any]] = []
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._poke = threading.Event()
+        self._applied = asyncio.Event()
+        self._thread_versions: dict[int, int] = {}
+        self._last_tick: datetime | None = None
+        self._alarmed: set[tuple[int, str, str]] = set()
+        self._emergencies_seen: set[int] = set()
+        self._alarm_note: Notification | None = None
+        self._alarm_text = ""
+        self._timer: Any = None
+
+    # ------------------------------------------------------------------ life cycle
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    def start(self) -> None:
+        """Start watching (idempotent). Called when an operator signs in."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="dispatch-feed", daemon=True)
+        self._thread.start()
+        if self._timer is None:
+            self._timer = self.app.set_interval(1.0, self.tick)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def subscribe(self, listener: Callable[[FeedUpdate], Any]) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[FeedUpdate], Any]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def refresh_now(self) -> None:
+        """Ask the thread to re-read at once (after this terminal's own write)."""
+        self._poke.set()
+
+    async def refreshed(self) -> None:
+        """Wait until a fresh read has been applied (tests, and after an action)."""
+        self._applied.clear()
+        self._poke.set()
+        await self._applied.wait()
+
+    # ------------------------------------------------------------------ the thread
+
+    def _running(self) -> bool:
+        return not self._stop.is_set() and self.app.is_running
+
+    def _loop(self) -> None:
+        watcher = ChangeWatcher(self.app.engine)
+        try:
+            while self._running() and self.app.site is None:
+                self._stop.wait(0.1)
+            with contextlib.suppress(Exception):  # the next wait() reconnects
+                watcher.start()
+            first = True
+            while self._running():
+                if not first:
+                    changed = watcher.wait(self.poll_seconds)
+                    poked = self._poke.is_set()
+                    self._poke.clear()
+                    if not poked and (changed is None or not (changed & _RELEVANT)):
+                        continue
+                first = False
+                try:
+                    diff = self._read()
+                except Exception as exc:  # shown once, retried on the next change
+                    self._post(self._read_failed, exc)
+                    continue
+                self._post(self._apply, diff)
+        finally:
+            watcher.close()
+
+    def _post(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self.app.call_from_thread(fn, *args)
+        except RuntimeError:  # the app has stopped
+            self._stop.set()
+
+    def _read(self) -> FeedDiff:
+        site = self.app.site
+        assert site is not None and site.id is not None
+        settings = self.settings
+        with read_session(self.app.engine) as session:
+            versions = open_versions(session, site_id=site.id)
+            known = self._thread_versions
+            changed = [i for i, v in versions.items() if known.get(i) != v]
+            full = len(changed) > max(200, len(versions) // 2)
+            if full:
+                rows = load_rows(session, site_id=site.id)
+            elif changed:
+                rows = load_rows(session, site_id=site.id, ids=changed)
+            else:
+                rows = []
+            acked = acked_breaches(session, site_id=site.id)
+        removed = set(known) - set(versions)
+        self._thread_versions = {r.id: r.version for r in rows} if full else dict(known)
+        if not full:
+            for gone in removed:
+                self._thread_versions.pop(gone, None)
+            for r in rows:
+                self._thread_versions[r.id] = r.version
+        return FeedDiff(
+            rows=[feed_row(r, settings) for r in rows], removed=removed, acked=acked, full=full
+        )
+
+    # ------------------------------------------------------------------ the UI thread
+
+    def _read_failed(self, exc: Exception) -> None:
+        detail = getattr(exc, "message", None) or str(exc).splitlines()[0]
+        self.app.notify(t("error.database", detail=detail), severity="error")
+
+    def _apply(self, diff: FeedDiff) -> None:
+        update = FeedUpdate(resorted=True)
+        if diff.full:
+            update.removed = set(self.rows) - {fr.id for fr in diff.rows}
+            self.rows = {fr.id: fr for fr in diff.rows}
+        else:
+            for gone in diff.removed:
+                if self.rows.pop(gone, None) is not None:
+                    update.removed.add(gone)
+        for fr in diff.rows:
+            self.rows[fr.id] = fr
+            update.changed.add(fr.id)
+        self.acked = diff.acked
+        self._dues = sorted(
+            (c.due_at, fr.id, c.kind) for fr in self.rows.values() for c in fr.clocks
+        )
+        self.loaded = True
+        self._resort(utcnow())
+        self.tick(resort=False)
+        self._emit(update)
+        self._applied.set()
+
+    def _resort(self, now: datetime) -> None:
+        rows = self.rows
+        self.sorted_ids = sorted(rows, key=lambda i: rows[i].sort_key(now))
+        self._last_tick = now
+
+    def _emit(self, update: FeedUpdate) -> None:
+        for listener in list(self._listeners):
+            listener(update)
+
+    def tick(self, resort: bool = True) -> None:
+        """Once a second: breached count, the alarm, and a re-sort when a clock crossed."""
+        if not self.loaded:
+            return
+        now = utcnow()
+        count = bisect.bisect_left(self._dues, (now, -1, ""))
+        crossed = False
+        if resort and self._last_tick is not None:
+            before = bisect.bisect_left(self._dues, (self._last_tick, -1, ""))
+            crossed = count != before
+        self.breached_count = count
+        self.unacked = [
+            (oid, kind, due)
+            for due, oid, kind in self._dues[:count]
+            if breach_key(oid, kind, due) not in self.acked
+        ]
+        if self.app.breached_count != count:
+            self.app.set_breached(count)
+        self._alarm(now)
+        if crossed:
+            self._resort(now)
+            self._emit(FeedUpdate(resorted=True))
+        elif resort:
+            self._last_tick = now
+            self._emit(FeedUpdate())
+
+    # ------------------------------------------------------------------ the alarm
+
+    def _alarm(self, now: datetime) -> None:
+        if self.app.operator is None:
+            return
+        keys = {breach_key(*b) for b in self.unacked}
+        new = keys - self._alarmed
+        self._alarmed &= keys
+        self._alarmed |= new
+        # R-14: an emergency is announced the moment it is reported, before any clock runs out
+        fresh_emergencies = [
+            fr
+            for fr in self.rows.values()
+            if fr.row.priority == "emergency"
+            and fr.row.stage == "reported"
+            and fr.id not in self._emergencies_seen
+        ]
+        for fr in fresh_emergencies:
+            self._emergencies_seen.add(fr.id)
+            self.app.notify(
+                t(
+                    "dispatch.alarm.emergency",
+                    id=fr.id,
+                    where=fr.row.where,
+                    summary=fr.row.summary[:40],
+                    minutes=self.settings.workorders.arrival_emergency_minutes,
+                ),
+                title=t("dispatch.alarm.emergency_title"),
+                severity="error",
+                timeout=30,
+            )
+        if new or fresh_emergencies:
+            self.app.bell()
+        if not keys:
+            self._drop_alarm_note()
+            return
+        first = min(self.unacked, key=lambda b: b[2])
+        oldest = self.rows.get(first[0])
+        text = t(
+            "dispatch.alarm.text",
+            count=len(keys),
+            id=first[0],
+            where=oldest.row.where if oldest else "",
+            clock=t(f"dispatch.clock.{first[1]}"),
+            key="F9",
+        )
+        if text != self._alarm_text or self._alarm_note is None or self._alarm_note.has_expired:
+            self._drop_alarm_note()
+            # stays up until acknowledged (or the breach ends); replaced when it changes
+            note = Notification(text, t("dispatch.alarm.title"), "error", 24 * 3600)
+            self._alarm_note = note
+            self._alarm_text = text
+            self.app.post_message(Notify(note))
+
+    def _drop_alarm_note(self) -> None:
+        note, self._alarm_note = self._alarm_note, None
+        self._alarm_text = ""
+        # Textual has no public "withdraw this notification"; _unnotify is its own remover
+        if note is not None and note in self.app._notifications:
+            self.app._unnotify(note)
+
+    def acknowledge(self) -> None:
+        """F9: acknowledge every breach alarm now showing, as the signed-in operator."""
+        site = self.app.site
+        if not self.unacked or site is None or site.id is None:
+            self.app.notify(t("dispatch.alarm.nothing"), timeout=3)
+            return
+        breaches = list(self.unacked)
+        site_id = site.id
+        when = utcnow()
+
+        def done(count: int) -> None:
+            for b in breaches:
+                self.acked.setdefault(breach_key(*b), (self.app.actor.name, when))
+            self.tick(resort=False)
+            self.app.notify(t("dispatch.alarm.acked", count=len(breaches)), timeout=4)
+            self.refresh_now()
+
+        self.app.run_db(
+            lambda s: acknowledge_breaches(s, site_id=site_id, breaches=breaches, at=when),
+            done,
+            write=True,
+        )
