@@ -49,8 +49,8 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def cli(base: list[str], *args: str) -> Any:
-    with time_machine.travel(FROZEN, tick=False):
+def cli(base: list[str], *args: str, now: datetime = FROZEN) -> Any:
+    with time_machine.travel(now, tick=False):
         result = runner.invoke(app, [*base, *args])
     assert result.exit_code == 0, (args, result.output)
     return result
@@ -76,6 +76,8 @@ class Day:
         self.ids: dict[str, int] = {}
         self.site_id = 0
         self.units: list[int] = []
+        #: the frozen "now" the ``orders`` commands run at
+        self.now = FROZEN
 
     # ------------------------------------------------------------------ records
 
@@ -179,9 +181,8 @@ class Day:
         return oid
 
     def orders(self, action: str, name: str, when: str, *extra: str) -> None:
-        cli(
-            self.base, "orders", action, str(self.ids[name]), "--at", when.replace(" ", "T"), *extra
-        )
+        stamp = when.replace(" ", "T")
+        cli(self.base, "orders", action, str(self.ids[name]), "--at", stamp, *extra, now=self.now)
 
     def chain(
         self,

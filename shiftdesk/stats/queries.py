@@ -55,7 +55,7 @@ def _hour_bucket(conn: Connection, col: Any, start: datetime) -> Any:
     epoch = int(start.timestamp())
     if conn.dialect.name == "sqlite":
         secs = sa.cast(sa.func.strftime("%s", col), sa.Integer)
-        return (secs - epoch) / 3600  # integer division in SQLite
+        return (secs - epoch) // 3600  # floor division of integers: whole hours
     return sa.func.floor((sa.extract("epoch", col) - epoch) / 3600)
 
 
@@ -473,13 +473,24 @@ def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime
 def callback_outcomes(
     conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> dict[str, int]:
-    """Outcomes of the callbacks made in the period (satisfied / unsatisfied / unreachable)."""
+    """Outcomes in the period: callbacks made (satisfied / unsatisfied, by when they were
+    done), and callbacks whose resident could not be reached (their last unreachable
+    attempt in the period; such a callback stays due and is chased, CB-6)."""
     query = (
         sa.select(CALLBACK.c.outcome, sa.func.count())
         .where(CALLBACK.c.site_id == site_id, _in(CALLBACK.c.done_at, start, end))
         .group_by(CALLBACK.c.outcome)
     )
-    return {outcome or "": int(n) for outcome, n in conn.execute(query)}
+    out = {outcome or "": int(n) for outcome, n in conn.execute(query)}
+    out["unreachable"] = out.get("unreachable", 0) + _count(
+        conn,
+        CALLBACK,
+        CALLBACK.c.site_id == site_id,
+        CALLBACK.c.done_at.is_(None),
+        CALLBACK.c.attempts > 0,
+        _in(CALLBACK.c.last_attempt_at, start, end),
+    )
+    return out
 
 
 def unsatisfied_callbacks(
