@@ -36,6 +36,7 @@ from shiftdesk.models import (
     Resident,
     Unit,
 )
+from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import to_local, utcnow
 
 #: P-10: kinds to be delivered as soon as the owner is reached
@@ -278,7 +279,10 @@ def _check_fields(req: CheckInRequest, settings: Settings, now: datetime) -> tup
         )
     if not 1 <= req.pieces <= MAX_PIECES:
         raise ValidationError(t("parcels.err.pieces", max=MAX_PIECES), field="pieces")
-    if req.damaged and not req.damage_note.strip():
+    req.damage_note = clean_text(
+        req.damage_note, max_length=200, field="damage_note", label=t("parcels.field.damage_note")
+    )
+    if req.damaged and not req.damage_note:
         raise ValidationError(t("parcels.err.damage_note"), field="damage_note")
     if req.received_at is not None and req.received_at > now + timedelta(minutes=5):
         raise ValidationError(t("parcels.err.future"), field="received_at")
@@ -332,7 +336,7 @@ def check_in(
         shelf=_shelf(req, settings),
         pieces=req.pieces,
         damaged=req.damaged,
-        damage_note=req.damage_note.strip()[:200] if req.damaged else "",
+        damage_note=req.damage_note if req.damaged else "",
         status=ParcelStatus.WAITING.value,
         received_at=req.received_at or now,
         received_by=_actor_id(session),
@@ -417,9 +421,7 @@ def refuse(
     """P-1: record an item refused at the door (the courier takes it back), with the reason."""
     now = now or utcnow()
     tracking = clean_tracking(req.tracking)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError(t("parcels.err.reason_required"), field="reason")
+    reason = _reason(reason)
     unit = (
         session.get(Unit, req.unit_id)
         if req.unit_id is not None
@@ -432,7 +434,7 @@ def refuse(
         carrier=carrier,
         kind=req.kind if req.kind in kinds() else ParcelKind.PARCEL.value,
         unit_id=unit.id if unit is not None else None,
-        recipient_name=req.recipient_name.strip()[:40],
+        recipient_name=clean_text(req.recipient_name, max_length=40, field="recipient"),
         shelf="",
         pieces=max(1, min(req.pieces, MAX_PIECES)),
         status=ParcelStatus.REFUSED.value,
@@ -440,7 +442,7 @@ def refuse(
         received_by=_actor_id(session),
         returned_at=now,
         returned_by=_actor_id(session),
-        return_reason=reason[:200],
+        return_reason=reason,
     )
     session.add(parcel)
     session.flush()
@@ -448,6 +450,12 @@ def refuse(
 
 
 # ---------------------------------------------------------------------------- leaving the desk
+
+
+def _reason(text: str) -> str:
+    return clean_text(
+        text, max_length=200, required=True, field="reason", label=t("parcels.field.reason")
+    )
 
 
 def _lock_waiting(
@@ -509,7 +517,13 @@ class Pickup:
         if not _LAST4.match(last4):
             # never the whole ID number: exactly its last four characters (A-4)
             raise ValidationError(t("parcels.err.id_last4"), field="id_last4")
-        name = self.proxy_name.strip()
+        name = clean_text(
+            self.proxy_name,
+            max_length=40,
+            field="proxy_name",
+            on_control="refuse",
+            label=t("parcels.field.proxy_name"),
+        )
         phone = re.sub(r"[\s\-()+]", "", self.proxy_phone)
         if by == "proxy":
             if not name:
@@ -575,14 +589,12 @@ def return_to_sender(
 ) -> Parcel:
     """P-20: the item goes back to the sender (postman / courier), with the reason."""
     now = now or utcnow()
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError(t("parcels.err.reason_required"), field="reason")
+    reason = _reason(reason)
     (p,) = _lock_waiting(session, settings, site_id, [parcel_id], now)
     p.status = ParcelStatus.RETURNED.value
     p.returned_at = now
     p.returned_by = _actor_id(session)
-    p.return_reason = reason[:200]
+    p.return_reason = reason
     p.version += 1
     session.add(p)
     session.flush()
@@ -736,7 +748,7 @@ def record_contact(
         site_id=site_id,
         kind="reminder",
         method=method,
-        note=note.strip(),
+        note=clean_text(note, max_length=200, field="note", label=t("parcels.field.note")),
         parcel_id=parcel.id,
         resident_id=parcel.resident_id,
         operator_id=_actor_id(session),
