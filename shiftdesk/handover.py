@@ -689,7 +689,7 @@ class Digest:
     def blocking(self) -> list[DigestItem]:
         return [i for i in self.items if i.blocking]
 
-    def keys(self) -> list[str]:
+    def item_keys(self) -> list[str]:
         return [i.key for i in self.items]
 
     def to_json(self) -> str:
