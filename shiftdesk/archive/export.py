@@ -1,0 +1,429 @@
+"""Writing an archive: every table as CSV and JSON Lines, a manifest, and SHA256SUMS.
+
+Rows stream from one database snapshot (a read transaction; REPEATABLE READ on
+PostgreSQL) in primary-key order, a few thousand at a time, into staging files next to
+the target; the container is then written from them in a fixed order and renamed into
+place, so a reader never sees half an archive. Nothing in it depends on when or where it
+was written: the same data and arguments give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Table, func, select, text, type_coerce
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.types import NullType
+
+from shiftdesk import __version__, audit
+from shiftdesk.archive import pii
+from shiftdesk.archive.codec import encoder_for
+from shiftdesk.archive.container import write_archive
+from shiftdesk.archive.periods import SINCE_LAST, Period, archive_name
+from shiftdesk.archive.selection import AUDIT, Selector
+from shiftdesk.db import Actor, transact
+from shiftdesk.errors import NotFound
+from shiftdesk.i18n import t
+from shiftdesk.models import ArchiveRun, Site
+
+FORMAT_NAME = "shiftdesk-archive"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+BATCH = 5000
+
+#: progress(table, rows done, rows in the table or None)
+Progress = Callable[[str, int, int | None], None]
+
+_encode_line = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def tables() -> list[Table]:
+    """Every table of the schema, parents before children (foreign-key order)."""
+    from sqlmodel import SQLModel
+
+    import shiftdesk.models  # noqa: F401  (registers every table in the metadata)
+
+    return list(SQLModel.metadata.sorted_tables)
+
+
+def member_names(table: str) -> tuple[str, str]:
+    return f"jsonl/{table}.jsonl", f"csv/{table}.csv"
+
+
+@dataclass
+class ExportOptions:
+    out_dir: Path
+    fmt: str = "tar.gz"
+    include_pii: bool = False
+    csv_bom: bool = False
+    compress_level: int = 6
+
+
+@dataclass
+class FileEntry:
+    name: str
+    sha256: str
+    size: int
+
+    def manifest(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "bytes": self.size}
+
+
+@dataclass
+class TableEntry:
+    name: str
+    columns: list[str]
+    rows: int
+    masked: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    sha256: str
+    size: int
+    site_code: str
+    period: Period
+    pii_included: bool
+    tables: list[TableEntry]
+
+    @property
+    def rows(self) -> int:
+        return sum(tb.rows for tb in self.tables)
+
+
+class _HashingWriter:
+    """Writes bytes to a file, keeping their SHA-256 and length."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh: IO[bytes] = path.open("wb")
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.hash.update(data)
+        self.size += len(data)
+
+    def close(self) -> str:
+        self.fh.close()
+        return self.hash.hexdigest()
+
+
+def _transforms(
+    table: Table, include_pii: bool
+) -> tuple[list[tuple[int, Callable[[Any], Any]]], list[Callable[[list[Any]], None]]]:
+    """Per-value masks and per-row masks (the audit trail's row snapshots)."""
+    if include_pii:
+        return [], []
+    values: list[tuple[int, Callable[[Any], Any]]] = []
+    rows: list[Callable[[list[Any]], None]] = []
+    columns = list(table.columns)
+    snapshot_cols: list[int] = []
+    for i, column in enumerate(columns):
+        if table is AUDIT and column.name in ("before", "after"):
+            snapshot_cols.append(i)
+            continue
+        kind = pii.pii_kind(table, column)
+        if kind is not None:
+            values.append((i, pii.memoised(pii.MASKS[kind])))
+        elif pii.is_free_text(column):
+            values.append((i, pii.free_text_mask))
+    if snapshot_cols:
+        entity_i = [c.name for c in columns].index("entity")
+        by_name = {tb.name: tb for tb in tables()}
+
+        def mask_row(row: list[Any]) -> None:
+            entity = by_name.get(row[entity_i]) if isinstance(row[entity_i], str) else None
+            for i in snapshot_cols:
+                row[i] = pii.mask_snapshot(row[i], entity)
+
+        rows.append(mask_row)
+    return values, rows
+
+
+def _fetch(conn: Connection, query: Any) -> Any:
+    """Raw DBAPI rows in batches: SQLAlchemy builds and binds the query, nothing more."""
+    if conn.dialect.name == "sqlite":
+        result = conn.execute(query)
+        cursor = result.cursor
+        try:
+            while True:
+                batch = cursor.fetchmany(BATCH)
+                if not batch:
+                    return
+                yield batch
+        finally:
+            result.close()
+    else:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        try:
+            yield from result.partitions(BATCH)
+        finally:
+            result.close()
+
+
+def _write_table(
+    conn: Connection,
+    table: Table,
+    selector: Selector,
+    stage: Path,
+    opts: ExportOptions,
+    progress: Progress | None,
+) -> tuple[TableEntry, FileEntry, FileEntry]:
+    columns = list(table.columns)
+    names = [c.name for c in columns]
+    encoders = [(i, enc) for i, c in enumerate(columns) if (enc := encoder_for(c, conn.dialect))]
+    value_masks, row_masks = _transforms(table, opts.include_pii)
+    steps = encoders + value_masks
+    where = selector.where(table)
+    query = select(*[type_coerce(c, NullType).label(c.name) for c in columns])
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(*table.primary_key.columns)
+    total = selector.count(table) if progress is not None else None
+    jsonl_name, csv_name = member_names(table.name)
+    jsonl = _HashingWriter(stage / jsonl_name)
+    csv_out = _HashingWriter(stage / csv_name)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if opts.csv_bom:
+        csv_out.write("\ufeff".encode())
+    writer.writerow(names)
+    csv_out.write(buf.getvalue().encode("utf-8"))
+    jsonl.write((_encode_line(names) + "\n").encode("utf-8"))
+    count = 0
+    if progress is not None:
+        progress(table.name, 0, total)
+    for batch in _fetch(conn, query):
+        rows: list[list[Any]] = []
+        for raw in batch:
+            row = list(raw)
+            for i, step in steps:
+                row[i] = step(row[i])
+            for mask_row in row_masks:
+                mask_row(row)
+            rows.append(row)
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(rows)
+        csv_out.write(buf.getvalue().encode("utf-8"))
+        jsonl.write(("\n".join(map(_encode_line, rows)) + "\n").encode("utf-8"))
+        count += len(rows)
+        if progress is not None:
+            progress(table.name, count, total)
+    entry = TableEntry(
+        table.name, names, count, {} if opts.include_pii else pii.masked_columns(table)
+    )
+    jsonl_entry = FileEntry(jsonl_name, jsonl.close(), jsonl.size)
+    csv_entry = FileEntry(csv_name, csv_out.close(), csv_out.size)
+    return entry, jsonl_entry, csv_entry
+
+
+def build_manifest(
+    *,
+    schema_version: str,
+    site: dict[str, Any],
+    period: Period,
+    opts: ExportOptions,
+    entries: list[TableEntry],
+    files: list[FileEntry],
+) -> dict[str, Any]:
+    masked = {e.name: e.masked for e in entries if e.masked}
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "program_version": __version__,
+        "schema_version": schema_version,
+        "site": site,
+        "period": period.manifest(),
+        "pii": {
+            "treatment": "included" if opts.include_pii else "masked",
+            "masked_columns": masked,
+        },
+        "encoding": {
+            "text": "UTF-8",
+            "csv_bom": opts.csv_bom,
+            "jsonl": "one JSON array per line; the first line holds the column names",
+            "datetimes": "ISO 8601, UTC, microseconds",
+            "container": opts.fmt,
+            "compress_level": opts.compress_level,
+        },
+        "tables": [
+            {
+                "name": e.name,
+                "rows": e.rows,
+                "columns": e.columns,
+                "jsonl": member_names(e.name)[0],
+                "csv": member_names(e.name)[1],
+            }
+            for e in entries
+        ],
+        "files": [f.manifest() for f in files],
+    }
+
+
+def _schema_version(conn: Connection) -> str:
+    return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_archive(
+    engine: Engine,
+    site_code: str,
+    period: Period,
+    opts: ExportOptions,
+    *,
+    today: date,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the archive and return what it holds; nothing is recorded in the database."""
+    out_dir = opts.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stage = Path(tempfile.mkdtemp(prefix=".shiftdesk-export-", dir=out_dir))
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                site_t = Site.__table__  # type: ignore[attr-defined]
+                site = conn.execute(
+                    select(site_t.c.id, site_t.c.code, site_t.c.name, site_t.c.timezone).where(
+                        site_t.c.code == site_code
+                    )
+                ).first()
+                if site is None:
+                    raise NotFound(t("cli.unknown_site", code=site_code))
+                sites = conn.execute(select(func.count()).select_from(site_t)).scalar_one()
+                schema_version = _schema_version(conn)
+                selector = Selector(
+                    conn,
+                    tables(),
+                    site_id=site.id if sites > 1 else None,
+                    window=period.window(),
+                )
+                entries: list[TableEntry] = []
+                data_files: list[FileEntry] = []
+                csv_files: list[FileEntry] = []
+                try:
+                    for table in tables():
+                        entry, jsonl_entry, csv_entry = _write_table(
+                            conn, table, selector, stage, opts, progress
+                        )
+                        entries.append(entry)
+                        data_files.append(jsonl_entry)
+                        csv_files.append(csv_entry)
+                finally:
+                    selector.close()
+        # JSON Lines first: a restore reads what it needs and stops before the CSV copies
+        files = data_files + csv_files
+        site_info = {"code": site.code, "name": site.name, "timezone": site.timezone}
+        manifest = build_manifest(
+            schema_version=schema_version,
+            site=site_info,
+            period=period,
+            opts=opts,
+            entries=entries,
+            files=files,
+        )
+        manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        (stage / MANIFEST).write_bytes(manifest_bytes)
+        sums = [f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST}"]
+        sums += [f"{f.sha256}  {f.name}" for f in files]
+        (stage / SUMS).write_text("\n".join(sums) + "\n", encoding="ascii")
+        members = [(MANIFEST, stage / MANIFEST), (SUMS, stage / SUMS)]
+        members += [(f.name, stage / f.name) for f in files]
+        name = archive_name(site.code, period, today, opts.fmt)
+        partial = stage / (name + ".partial")
+        write_archive(partial, members, opts.fmt, opts.compress_level)
+        target = out_dir / name
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return ExportResult(
+        path=target,
+        sha256=file_sha256(target),
+        size=target.stat().st_size,
+        site_code=site.code,
+        period=period,
+        pii_included=opts.include_pii,
+        tables=entries,
+    )
+
+
+def record_export(
+    engine: Engine, result: ExportResult, *, actor: Actor, fmt: str, pii_via: str = ""
+) -> int:
+    """Remember the archive (the since-last cursor) and put the export in the audit trail.
+
+    A-4/A-6: who took customer data out, when, and whether names and phones were in it.
+    """
+    period = result.period
+
+    def _record(session: Any) -> int:
+        site_t = Site.__table__  # type: ignore[attr-defined]
+        site_id = (
+            session.connection()
+            .execute(select(site_t.c.id).where(site_t.c.code == result.site_code))
+            .scalar_one()
+        )
+        run = ArchiveRun(
+            site_id=site_id,
+            mode=period.mode,
+            period_from=period.start,
+            period_to=period.end,
+            file_name=result.path.name,
+            sha256=result.sha256,
+            tables=len(result.tables),
+            rows=result.rows,
+            pii_included=result.pii_included,
+            format=fmt,
+        )
+        session.add(run)
+        session.flush()
+        treatment = "included" if result.pii_included else "masked"
+        note = f"{result.path.name}; personal data {treatment}"
+        if pii_via:
+            note += f" ({pii_via})"
+        audit.record(
+            session,
+            "export",
+            "archive_run",
+            run.id,
+            site_id=site_id,
+            note=note,
+            after={
+                "file": result.path.name,
+                "sha256": result.sha256,
+                "pii": treatment,
+                "period": period.manifest(),
+                "rows": result.rows,
+            },
+        )
+        return int(run.id or 0)
+
+    return transact(engine, _record, actor=actor)
+
+
+def is_since_last(period: Period) -> bool:
+    return period.mode == SINCE_LAST
