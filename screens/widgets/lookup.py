@@ -4,7 +4,8 @@ Used by the call form (F2) for the caller and by the parcel screen (F4) for reci
 
 API
 ---
-``ResidentLookup(placeholder=None, limit=8, site_id=None, id=None, classes=None)``
+``ResidentLookup(placeholder=None, limit=8, site_id=None, compact=False, id=None, classes=None)``
+(``compact``: a one-line input without borders, for dense forms)
 
 - Type in the input: a unit prefix (``3-2-15``), a Chinese name (``张伟``), full pinyin or
   initials (``zhangw``, ``zw``) or phone digits with any separators (``+86 138-0013``).
@@ -20,6 +21,8 @@ API
 - Editing the text after a choice posts ``ResidentLookup.Cleared(lookup)``; so does
   ``clear()``. Both messages have ``control`` set, so ``@on(ResidentLookup.Chosen, "#id")``
   works.
+- The inner input's ``Input.Changed`` (input id ``lookup-input``) bubbles as usual, so a
+  form can tell that the operator is typing.
 - Properties and methods: ``chosen`` (the LookupHit or None), ``text`` (what is typed),
   ``clear()``, ``choose(hit)`` (set a choice from code, e.g. caller ID), ``focus()``
   (focuses the input), ``searching`` (a query is in flight; tests wait on the workers).
@@ -114,6 +117,7 @@ class ResidentLookup(TranslatedBindings, Widget):
         placeholder: str | None = None,
         limit: int = 8,
         site_id: int | None = None,
+        compact: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -121,6 +125,7 @@ class ResidentLookup(TranslatedBindings, Widget):
         self.placeholder = placeholder if placeholder is not None else t("lookup.placeholder")
         self.limit = limit
         self.site_id = site_id
+        self._compact = compact
         self.chosen: LookupHit | None = None
         self._hits: list[LookupHit] = []
         self._seq = 0
@@ -129,7 +134,9 @@ class ResidentLookup(TranslatedBindings, Widget):
         self._programmatic: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, id="lookup-input", max_length=60)
+        yield Input(
+            placeholder=self.placeholder, id="lookup-input", max_length=60, compact=self._compact
+        )
         results = OptionList(id="lookup-results")
         results.can_focus = False
         yield results
@@ -179,7 +186,6 @@ class ResidentLookup(TranslatedBindings, Widget):
 
     @on(Input.Changed, "#lookup-input")
     def _changed(self, event: Input.Changed) -> None:
-        event.stop()
         if self._programmatic is not None and event.value == self._programmatic:
             self._programmatic = None
             return
