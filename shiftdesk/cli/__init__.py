@@ -148,6 +148,9 @@ app.add_typer(stats_cmd.app, name="stats")
 from shiftdesk.cli import calls_cmd  # noqa: E402  (calls and complaints, issue 3)
 
 calls_cmd.register(app)
+from shiftdesk.cli import parcels_cmd  # noqa: E402  (parcels and mail, issue 5)
+
+parcels_cmd.register(app)
 from shiftdesk.cli import export_cmd  # noqa: E402  (export/import archives, issue 8)
 
 export_cmd.register(app)
