@@ -95,13 +95,23 @@ def head(session: Session, site_id: int) -> HandoverEntry | None:
     ).first()
 
 
-def append(session: Session, entry: HandoverEntry) -> HandoverEntry:
-    """Add ``entry`` at the end of its site's chain (sets seq, prev_hash, hash) and flush."""
-    _lock_site(session, entry.site_id)
-    last = head(session, entry.site_id)
+def append(session: Session, entry: HandoverEntry, *, flush: bool = True) -> HandoverEntry:
+    """Add ``entry`` at the end of its site's chain (sets seq, prev_hash, hash) and flush.
+
+    The first append of a transaction locks the site and reads the head; the lock holds
+    until the transaction ends, so later appends in it continue from the one before.
+    """
+    heads: dict[int, HandoverEntry | None] = session.info.setdefault("chain_heads", {})
+    if entry.site_id in heads:
+        last = heads[entry.site_id]
+    else:
+        _lock_site(session, entry.site_id)
+        last = head(session, entry.site_id)
     seal(entry, last)
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
+    heads[entry.site_id] = entry
     return entry
 
 

@@ -30,9 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from shiftdesk import audit, chain
@@ -325,8 +326,12 @@ def add_entry(
     notified: str = "",
     photos: Sequence[str] = (),
     corrects_id: int | None = None,
+    at: datetime | None = None,
 ) -> HandoverEntry:
-    """Add a note, an H-8 event, an H-9 incident report or a correction to the duty log."""
+    """Add a note, an H-8 event, an H-9 incident report or a correction to the duty log.
+
+    ``at`` is for importing a past log (the demo); the screens always stamp "now".
+    """
     _require_open(shift)
     if author.id is None:
         raise ValidationError(t("handover.error.needs_operator"))
@@ -395,6 +400,7 @@ def add_entry(
         shift,
         author,
         entry_kind,
+        at=at or utcnow(),
         category=category,
         body=body,
         location=location,
@@ -767,6 +773,49 @@ def waiting_parcels_by_shelf(session: Session, site_id: int) -> dict[str, int]:
     return waiting_by_shelf(session, site_id)
 
 
+def _snapshot_as_of(obj: Any, as_of: datetime) -> SimpleNamespace:
+    """A copy of a record as it stood at ``as_of``: later timestamps are not known yet."""
+    data = {name: getattr(obj, name) for name in type(obj).model_fields}
+    for name, value in data.items():
+        if isinstance(value, datetime) and value > as_of:
+            data[name] = None
+    return SimpleNamespace(**data)
+
+
+def _order_as_of(order: WorkOrder, as_of: datetime) -> Any:
+    snap = _snapshot_as_of(order, as_of)
+    stage = "reported"
+    for name in ("dispatched", "accepted", "arrived", "unfinished"):
+        if getattr(snap, f"{name}_at") is not None:
+            stage = name
+    snap.stage = stage
+    return snap
+
+
+def _complaint_as_of(complaint: Complaint, as_of: datetime) -> Any:
+    snap = _snapshot_as_of(complaint, as_of)
+    snap.status = (
+        ComplaintStatus.ANSWERED.value
+        if snap.answered_at is not None
+        else ComplaintStatus.OPEN.value
+    )
+    return snap
+
+
+def _parcels_waiting_at(session: Session, site_id: int, as_of: datetime) -> dict[str, int]:
+    rows = session.exec(
+        select(Parcel.shelf, func.count())
+        .where(
+            Parcel.site_id == site_id,
+            Parcel.received_at <= as_of,
+            or_(col(Parcel.picked_up_at).is_(None), col(Parcel.picked_up_at) > as_of),
+            or_(col(Parcel.returned_at).is_(None), col(Parcel.returned_at) > as_of),
+        )
+        .group_by(Parcel.shelf)
+    ).all()
+    return {shelf or "": int(n) for shelf, n in rows}
+
+
 def build_digest(
     session: Session,
     settings: Settings,
@@ -774,9 +823,14 @@ def build_digest(
     *,
     now: datetime | None = None,
     special_instructions: str = "",
+    as_of: datetime | None = None,
 ) -> Digest:
-    """The handover digest from live data (H-5, H-6, H-10..H-12, H-16): nothing is typed."""
-    now = now or utcnow()
+    """The handover digest from live data (H-5, H-6, H-10..H-12, H-16): nothing is typed.
+
+    ``as_of`` rebuilds the digest as it stood at a past instant from the records' own
+    timestamps (what was reported and not yet done by then); the demo's history uses it.
+    """
+    now = as_of or now or utcnow()
     assert shift.id is not None
     site_id = shift.site_id
     warn = timedelta(seconds=settings.workorders.warn_seconds)
@@ -785,21 +839,30 @@ def build_digest(
     more: dict[str, int] = {}
 
     # open work orders by stage with their next clock (H-16); important ones block (H-6)
+    if as_of is None:
+        open_orders: Any = col(WorkOrder.stage).in_(OPEN_STAGES)
+    else:
+        open_orders = and_(
+            col(WorkOrder.reported_at) <= as_of,
+            *(
+                or_(col(c).is_(None), col(c) > as_of)
+                for c in (WorkOrder.completed_at, WorkOrder.closed_at, WorkOrder.cancelled_at)
+            ),
+        )
     order_total = session.exec(
-        select(func.count())
-        .select_from(WorkOrder)
-        .where(WorkOrder.site_id == site_id, col(WorkOrder.stage).in_(OPEN_STAGES))
+        select(func.count()).select_from(WorkOrder).where(WorkOrder.site_id == site_id, open_orders)
     ).one()
     stage_rank = {s: i for i, s in enumerate(wo_clocks.STAGE_ORDER)}
     orders = session.exec(
         select(WorkOrder, Unit)
         .join(Unit, col(Unit.id) == WorkOrder.unit_id, isouter=True)
-        .where(WorkOrder.site_id == site_id, col(WorkOrder.stage).in_(OPEN_STAGES))
+        .where(WorkOrder.site_id == site_id, open_orders)
         .order_by(col(WorkOrder.reported_at))
         .limit(SECTION_LIMIT)
     ).all()
     order_items: list[DigestItem] = []
-    for order, unit in orders:
+    for row, unit in orders:
+        order = row if as_of is None else _order_as_of(row, as_of)
         clock = order_next_clock(order, settings, now)
         detail = {
             "stage": order.stage,
@@ -828,21 +891,32 @@ def build_digest(
 
     # open complaints with their deadlines; major/hot not yet answered block (H-6)
     open_complaint_states = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
+    if as_of is None:
+        open_complaints: Any = col(Complaint.status).in_(open_complaint_states)
+    else:
+        open_complaints = and_(
+            col(Complaint.received_at) <= as_of,
+            *(
+                or_(col(c).is_(None), col(c) > as_of)
+                for c in (Complaint.resolved_at, Complaint.closed_at)
+            ),
+        )
     complaint_total = session.exec(
         select(func.count())
         .select_from(Complaint)
-        .where(Complaint.site_id == site_id, col(Complaint.status).in_(open_complaint_states))
+        .where(Complaint.site_id == site_id, open_complaints)
     ).one()
     complaints = session.exec(
         select(Complaint, Call, Unit)
         .join(Call, col(Call.id) == Complaint.call_id, isouter=True)
         .join(Unit, col(Unit.id) == Call.unit_id, isouter=True)
-        .where(Complaint.site_id == site_id, col(Complaint.status).in_(open_complaint_states))
+        .where(Complaint.site_id == site_id, open_complaints)
         .order_by(col(Complaint.received_at))
         .limit(SECTION_LIMIT)
     ).all()
     complaint_items: list[DigestItem] = []
-    for complaint, call, unit in complaints:
+    for c_row, call, unit in complaints:
+        complaint = c_row if as_of is None else _complaint_as_of(c_row, as_of)
         clock = complaint_clock(complaint, settings, now)
         breached = clock is not None and clock.state(now, warn) is ClockState.BREACHED
         complaint_items.append(
@@ -879,7 +953,9 @@ def build_digest(
         .join(Unit, col(Unit.id) == WorkOrder.unit_id, isouter=True)
         .where(
             Callback.site_id == site_id,
-            col(Callback.done_at).is_(None),
+            col(Callback.done_at).is_(None)
+            if as_of is None
+            else or_(col(Callback.done_at).is_(None), col(Callback.done_at) > as_of),
             col(Callback.due_at).is_not(None),
             col(Callback.due_at) <= horizon,
         )
@@ -908,7 +984,11 @@ def build_digest(
         more["callbacks"] = len(callbacks) - SECTION_LIMIT
 
     # H-12: the parcel count is mandatory; one item, confirmed by counting
-    by_shelf = waiting_parcels_by_shelf(session, site_id)
+    by_shelf = (
+        waiting_parcels_by_shelf(session, site_id)
+        if as_of is None
+        else _parcels_waiting_at(session, site_id, as_of)
+    )
     total = sum(by_shelf.values())
     items.append(
         DigestItem(
@@ -1050,8 +1130,12 @@ def prepare_handover(
     author: Actor,
     special_instructions: str = "",
     now: datetime | None = None,
+    history: bool = False,
 ) -> Digest:
-    """H-5: build and keep the digest; refuse while important work is unresolved (H-6)."""
+    """H-5: build and keep the digest; refuse while important work is unresolved (H-6).
+
+    ``history`` builds it as of ``now`` from the records' timestamps (a past handover).
+    """
     now = now or utcnow()
     _require_open(shift)
     assert shift.id is not None
@@ -1068,7 +1152,12 @@ def prepare_handover(
         if acked:
             raise ConflictError(t("handover.error.already_receiving"))
     digest = build_digest(
-        session, settings, shift, now=now, special_instructions=special_instructions
+        session,
+        settings,
+        shift,
+        now=now,
+        special_instructions=special_instructions,
+        as_of=now if history else None,
     )
     uncovered = [i for i in digest.blocking if i.key not in overridden_keys(entries)]
     if uncovered:
@@ -1269,8 +1358,10 @@ def acknowledge(
                     body=title,
                     reply_to_id=state.handover_entry.id,
                 ),
+                flush=False,
             )
         )
+    session.flush()
     return made
 
 
