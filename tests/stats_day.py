@@ -216,7 +216,11 @@ class Day:
 
         self.ids[name] = transact(self.engine, add)
 
-    def notification(self, parcel: str, kind: str, status: str, sent: str | None) -> None:
+    def notification(
+        self, parcel: str, kind: str, status: str, sent: str | None, queued: str | None = None
+    ) -> None:
+        """A notification; ``queued`` is the outbox's not_before (None: a contact by hand)."""
+
         def add(s: Any) -> None:
             s.add(
                 Notification(
@@ -225,6 +229,7 @@ class Day:
                     kind=kind,
                     status=status,
                     sent_at=at(sent) if sent else None,
+                    not_before=at(queued) if queued else None,
                 )
             )
 
@@ -346,7 +351,10 @@ class Day:
         self.parcel("P6", "2026-11-10 10:00", "picked_up", picked_up_at="2026-11-21 12:00")
         self.parcel("P7", "2026-11-15 10:00", "returned", returned_at="2026-11-20 15:00")
         self.parcel("P8", "2026-11-20 11:00", "refused", returned_at="2026-11-20 11:05")
-        self.notification("P3", "reminder", "sent", "2026-11-20 09:30")
+        self.notification("P3", "reminder", "sent", "2026-11-20 09:30")  # by phone, by hand
+        # through the outbox: queued 21:00 the evening before, retried, sent in the morning
+        self.notification("P4", "reminder", "sent", "2026-11-20 08:00", "2026-11-19 21:00")
+        self.notification("P6", "reminder", "sent", "2026-11-20 08:01", "2026-11-20 08:00")
         self.notification("P3", "reminder", "sent", "2026-11-19 09:30")  # the day before
         self.notification("P5", "reminder", "pending", None)  # not sent
         self.notification("P2", "checkin", "sent", "2026-11-20 10:01")  # not a reminder
@@ -429,7 +437,7 @@ EXPECTED: dict[str, Any] = {
         "picked_up": 1,  # P1
         "waiting": 5,  # P2 P3 P4 P5 P6
         "overdue_7d": 3,  # P3 P4 P6
-        "reminders_sent": 1,
+        "reminders_sent": 3,  # P3 by hand, P4 and P6 through the outbox
         "returned": 1,  # P7
     },
 }

@@ -214,6 +214,7 @@ def test_csv_is_long_format_with_stable_keys(day: Day) -> None:
     assert values[("work_orders", "dispatch_late")] == "1"
     assert values[("work_orders", "callback_rate")] == "0.5"
     assert values[("parcels", "overdue_7d")] == "3"
+    assert values[("parcels", "reminders_sent")] == "3"
     assert values[("calls_by_hour", "10:00.calls")] == "2"
 
 
