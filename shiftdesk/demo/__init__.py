@@ -95,6 +95,9 @@ def area_generators() -> list:  # type: ignore[type-arg]
     from shiftdesk.demo import workorders
 
     generators.append(workorders.generate)
+    from shiftdesk.demo import parcels
+
+    generators.append(parcels.generate)
     from shiftdesk.demo import handover  # last: its digests read every other area's records
 
     generators.append(handover.generate)
