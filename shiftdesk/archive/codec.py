@@ -35,6 +35,7 @@ from sqlalchemy import (
     Time,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shiftdesk.models.common import UTCDateTime
 
@@ -44,8 +45,15 @@ Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
 
+def base_type(col_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type under any decorator (SQLModel's AutoString is a decorated String)."""
+    while isinstance(col_type, TypeDecorator) and not isinstance(col_type, UTCDateTime):
+        col_type = col_type.impl_instance
+    return col_type
+
+
 def is_datetime(column: Column[Any]) -> bool:
-    return isinstance(column.type, UTCDateTime | DateTime)
+    return isinstance(base_type(column.type), UTCDateTime | DateTime)
 
 
 def iso_utc(value: datetime) -> str:
@@ -100,15 +108,17 @@ def _sqlite_bool(value: Any) -> Any:
 
 def encoder_for(column: Column[Any], dialect: Dialect) -> Encoder | None:
     """How to turn this column's raw DBAPI value into its archive form (None: as it is)."""
-    col_type = column.type
+    col_type = base_type(column.type)
     sqlite = dialect.name == "sqlite"
     if isinstance(col_type, UTCDateTime):
         return _sqlite_utc_to_iso if sqlite else _aware_to_iso
     if isinstance(col_type, Boolean):
         return _sqlite_bool if sqlite else None
-    if isinstance(col_type, Integer | String | Float) and not isinstance(col_type, JSON):
+    if isinstance(col_type, Integer | String | Float):
         return None
-    process = col_type.result_processor(dialect, None)
+    # dialect_impl: the processors of the type as this dialect stores it (the bare type's
+    # processors skip the dialect's own conversion, e.g. SQLite's datetime text)
+    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
 
     def generic(value: Any) -> Any:
         if value is None:
@@ -124,7 +134,7 @@ def encoder_for(column: Column[Any], dialect: Dialect) -> Encoder | None:
 
 
 def _iso_to_sqlite_fallback(column: Column[Any], dialect: Dialect) -> Decoder:
-    bind = column.type.bind_processor(dialect)
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
 
     def decode(value: Any) -> Any:
         if value is None:
@@ -139,7 +149,7 @@ def _iso_to_sqlite_fallback(column: Column[Any], dialect: Dialect) -> Decoder:
 
 def decoder_for(column: Column[Any], dialect: Dialect) -> Decoder | None:
     """How to turn an archive value back into a DBAPI parameter (None: as it is)."""
-    col_type = column.type
+    col_type = base_type(column.type)
     sqlite = dialect.name == "sqlite"
     if isinstance(col_type, UTCDateTime):
         if sqlite:
@@ -156,9 +166,9 @@ def decoder_for(column: Column[Any], dialect: Dialect) -> Decoder | None:
             return None if value is None else datetime.fromisoformat(value)
 
         return iso_to_aware
-    if isinstance(col_type, Boolean | Integer | String | Float) and not isinstance(col_type, JSON):
+    if isinstance(col_type, Boolean | Integer | String | Float):
         return None
-    bind = col_type.bind_processor(dialect)
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
 
     def to_python(value: Any) -> Any:
         if isinstance(col_type, DateTime):

@@ -15,6 +15,7 @@ import gzip
 import io
 import os
 import shutil
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -27,6 +28,17 @@ FIXED_MTIME = 315532800  # 1980-01-01T00:00:00Z
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MEMBER_MODE = 0o600
 FORMATS = ("tar.gz", "zip")
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _dos_time(dt: tuple[int, ...]) -> int:
+    return dt[3] << 11 | dt[4] << 5 | dt[5] // 2
+
+
+def _dos_date(dt: tuple[int, ...]) -> int:
+    return (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2]
+
+
 _CHUNK = 1 << 20
 
 
@@ -157,7 +169,7 @@ def container_issues(path: Path, level: int) -> list[str]:
             if fh.read(10) != expected:
                 issues.append("gzip header differs from the one shiftdesk writes")
         return issues
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
         if zf.comment:
             issues.append("zip comment added")
         for info in zf.infolist():
@@ -165,11 +177,38 @@ def container_issues(path: Path, level: int) -> list[str]:
                 info.date_time != FIXED_ZIP_TIME
                 or info.create_system != 3
                 or info.external_attr != (0o100000 | MEMBER_MODE) << 16
-                or info.extra
+                or (info.extra and info.extract_version != 45)  # zip64 sizes live in extra
                 or info.comment
                 or info.compress_type != zipfile.ZIP_DEFLATED
+                or info.create_version != info.extract_version
+                or info.extract_version not in (20, 45)
+                or info.flag_bits != 0
+                or info.internal_attr != 0
+                or info.volume != 0
+                or info.reserved != 0
             ):
                 issues.append(f"{info.filename}: zip entry header altered")
+                continue
+            if info.extract_version == 45:
+                continue  # a member over 4 GiB: its local header carries zip64 extras
+            raw.seek(info.header_offset)
+            local = raw.read(_LOCAL_HEADER.size)
+            name = info.filename.encode("ascii", errors="replace")
+            expected = _LOCAL_HEADER.pack(
+                b"PK\x03\x04",
+                info.extract_version,
+                info.flag_bits,
+                info.compress_type,
+                _dos_time(info.date_time),
+                _dos_date(info.date_time),
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+                len(name),
+                0,
+            )
+            if local != expected or raw.read(len(name)) != name:
+                issues.append(f"{info.filename}: zip local header altered")
     return issues
 
 

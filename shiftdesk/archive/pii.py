@@ -3,8 +3,9 @@
 A-4: customer data never leaves the company without the CS manager's signature; A-5:
 nothing is disclosed without the customer's consent. An archive is a file that travels
 (offsite copies, e-mail to quality), so by default it carries names as ``张*``, phones as
-``138****8000`` and ID digits as ``****``. ``--include-pii`` (manager or admin, recorded in
-the audit trail) writes them as they are.
+``138****8000`` and ID digits as ``****``, and no operator's PIN hash (a 4-digit PIN is
+guessed from its hash in minutes). ``--include-pii`` (manager or admin, recorded in the
+audit trail) writes them as they are: that is the archive to restore from.
 
 Which columns are personal data: the foundation's columns are listed below; a column
 another area adds is recognised by its name (``*phone*``, ``caller_name``, ``id_last4``...)
@@ -22,12 +23,17 @@ from typing import Any
 
 from sqlalchemy import Column, String, Table
 
+from shiftdesk.archive.codec import base_type
+
 NAME = "name"
 PHONE = "phone"
 SECRET = "secret"
+#: a sign-in secret (PIN hash): left out entirely; a 4-digit PIN's hash is quickly guessed
+CREDENTIAL = "credential"
 
 #: table -> column -> kind, for the columns of the foundation's models
 KNOWN: dict[str, dict[str, str]] = {
+    "operator": {"pin_hash": CREDENTIAL},
     "resident": {
         "name": NAME,
         # pinyin spells the name out: masked like it
@@ -76,12 +82,12 @@ _ID_CARD = re.compile(r"(?<!\d)\d{14}(\d{3}[\dXx])(?![\dXx])")
 def pii_kind(table: Table, column: Column[Any]) -> str | None:
     """name, phone, secret, or None when the column is not personal data."""
     declared = column.info.get("pii")
-    if declared in (NAME, PHONE, SECRET):
+    if declared in (NAME, PHONE, SECRET, CREDENTIAL):
         return str(declared)
     known = KNOWN.get(table.name, {}).get(column.name)
     if known is not None:
         return known
-    if table.name in _NOT_PERSONAL or not isinstance(column.type, String):
+    if table.name in _NOT_PERSONAL or not isinstance(base_type(column.type), String):
         return None
     name = column.name
     if "phone" in name or "mobile" in name:
@@ -94,7 +100,7 @@ def pii_kind(table: Table, column: Column[Any]) -> str | None:
 
 
 def is_free_text(column: Column[Any]) -> bool:
-    col_type = column.type
+    col_type = base_type(column.type)
     if not isinstance(col_type, String):
         return False
     length = col_type.length
@@ -139,7 +145,16 @@ def scrub_text(value: str) -> str:
     return _MOBILE.sub(_mobile_repl, value)
 
 
-MASKS: dict[str, Callable[[str], str]] = {NAME: mask_name, PHONE: mask_phone, SECRET: mask_secret}
+def drop_credential(value: str) -> str:
+    return ""
+
+
+MASKS: dict[str, Callable[[str], str]] = {
+    NAME: mask_name,
+    PHONE: mask_phone,
+    SECRET: mask_secret,
+    CREDENTIAL: drop_credential,
+}
 
 
 def memoised(mask: Callable[[str], str]) -> Callable[[Any], Any]:

@@ -25,7 +25,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     and_,
-    distinct,
     exists,
     false,
     func,
@@ -175,7 +174,7 @@ class Selector:
         covered = select(literal(1)).select_from(p).where(p.c[parent_col] == child_col)
         if parent_base is not None:
             covered = covered.where(parent_base)
-        query = select(distinct(child_col)).where(child_col.is_not(None), ~exists(covered))
+        query = select(child_col).distinct().where(child_col.is_not(None), ~exists(covered))
         child_where = self.where(child)
         if child_where is not None:
             query = query.where(child_where)
