@@ -12,6 +12,7 @@ Environment: ``SHIFTDESK_CONFIG`` (file), ``SHIFTDESK_DB`` (database URL),
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 import tomllib
@@ -275,7 +276,10 @@ def documented_config_text() -> str:
 # ---------------------------------------------------------------------------- typing
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a settings class (cached: resolving them is slow, and loading
+    a config file asks once per key)."""
     return typing.get_type_hints(cls)
 
 

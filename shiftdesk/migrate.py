@@ -6,20 +6,54 @@ program: it is refused, never modified.
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from shiftdesk.errors import SchemaError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Alembic's default version table (migrations/env.py does not rename it)
+VERSION_TABLE = "alembic_version"
+
+# Checking the schema at start-up must not cost an Alembic import (it loads Mako and
+# Pygments: a large share of the app's start, docs/performance.md). The revision ids are read
+# from the migration files and the database's revision from its version table; anything
+# unusual falls back to Alembic itself. Creating or upgrading a schema still uses Alembic.
+_REVISION = re.compile(r"^revision(?:\s*:[^=\n]*)?\s*=\s*[\"']([^\"']+)[\"']\s*$", re.M)
+_DOWN_REVISION = re.compile(
+    r"^down_revision(?:\s*:[^=\n]*)?\s*=\s*(?:None|[\"']([^\"']+)[\"'])\s*$", re.M
+)
+
+
+@functools.cache
+def _scanned_revisions() -> tuple[frozenset[str], frozenset[str]] | None:
+    """(known revisions, heads) read from the migration files, or None if one is unusual."""
+    known: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if rev is None or down is None:
+            return None  # e.g. a merge revision with a tuple of parents
+        known.add(rev.group(1))
+        if down.group(1):
+            parents.add(down.group(1))
+    if not known:
+        return None
+    return frozenset(known), frozenset(known - parents)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -28,7 +62,13 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    scanned = _scanned_revisions()
+    if scanned is not None:
+        heads: list[str] = sorted(scanned[1])
+    else:
+        from alembic.script import ScriptDirectory
+
+        heads = list(ScriptDirectory.from_config(alembic_config()).get_heads())
     if len(heads) != 1:
         raise SchemaError(f"the program's migrations have {len(heads)} heads; expected one")
     return heads[0]
@@ -36,7 +76,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
+        if len(rows) <= 1:
+            return str(rows[0][0]) if rows else None
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()  # raises: several heads
 
 
 def check_not_newer(engine: Engine) -> str | None:
@@ -44,8 +91,14 @@ def check_not_newer(engine: Engine) -> str | None:
     current = current_revision(engine)
     if current is None:
         return None
-    script = ScriptDirectory.from_config(alembic_config())
-    known = {rev.revision for rev in script.walk_revisions()}
+    scanned = _scanned_revisions()
+    if scanned is not None:
+        known: set[str] | frozenset[str] = scanned[0]
+    else:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config())
+        known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:
         raise SchemaError(
             f"the database schema ({current}) is newer than this program "
@@ -56,6 +109,8 @@ def check_not_newer(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> str:
     """Create or upgrade the schema; returns the revision now in force."""
+    from alembic import command
+
     check_not_newer(engine)
     cfg = alembic_config(engine)
     with engine.begin() as conn:

@@ -78,9 +78,10 @@ class ShiftdeskGroup(TyperGroup):
         except ShiftdeskError as err:
             fail(err.message, err.exit_code)
         except Exception as err:  # database unreachable, disk full: one line, not a traceback
-            from sqlalchemy.exc import DBAPIError, OperationalError
-
-            if isinstance(err, OperationalError | DBAPIError):
+            # Only a command that loaded SQLAlchemy can raise its errors: looking them up in
+            # sys.modules keeps `--help` (click's Exit is an Exception too) from importing it.
+            sa_exc = sys.modules.get("sqlalchemy.exc")
+            if sa_exc is not None and isinstance(err, sa_exc.DBAPIError):
                 detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
                 fail(f"database error: {detail}", EXIT_FAILURE)
             if isinstance(err, OSError) and err.errno is not None:
