@@ -128,6 +128,7 @@ class DispatchFeed:
         self._dues: list[tuple[datetime, int, str]] = []
         self._listeners: list[Callable[[FeedUpdate], Any]] = []
         self._thread: threading.Thread | None = None
+        self._watcher: ChangeWatcher | None = None
         self._stop = threading.Event()
         self._poke = threading.Event()
         self._applied = asyncio.Event()
@@ -157,6 +158,8 @@ class DispatchFeed:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._watcher is not None:
+            self._watcher.stop()
 
     def subscribe(self, listener: Callable[[FeedUpdate], Any]) -> None:
         if listener not in self._listeners:
@@ -169,11 +172,13 @@ class DispatchFeed:
     def refresh_now(self) -> None:
         """Ask the thread to re-read at once (after this terminal's own write)."""
         self._poke.set()
+        if self._watcher is not None:
+            self._watcher.wake()
 
     async def refreshed(self) -> None:
         """Wait until a fresh read has been applied (tests, and after an action)."""
         self._applied.clear()
-        self._poke.set()
+        self.refresh_now()
         await self._applied.wait()
 
     # ------------------------------------------------------------------ the thread
@@ -182,7 +187,7 @@ class DispatchFeed:
         return not self._stop.is_set() and self.app.is_running
 
     def _loop(self) -> None:
-        watcher = ChangeWatcher(self.app.engine)
+        watcher = self._watcher = ChangeWatcher(self.app.engine)
         try:
             while self._running() and self.app.site is None:
                 self._stop.wait(0.1)

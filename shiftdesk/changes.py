@@ -63,7 +63,7 @@ def notify(engine: Engine, table: str) -> None:
 class ChangeWatcher:
     """Blocks in ``wait`` until the database changed or the timeout passed.
 
-    Use from one thread. ``close`` (from any thread) wakes a waiting call.
+    Use from one thread; ``wake`` and ``stop`` may be called from any other thread.
     """
 
     poll_interval = 0.25
@@ -72,6 +72,7 @@ class ChangeWatcher:
         self.engine = engine
         self.backend = engine.dialect.name
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._conn: Any = None
         self._version: int | None = None
 
@@ -96,8 +97,18 @@ class ChangeWatcher:
         finally:
             cur.close()
 
-    def close(self) -> None:
+    def wake(self) -> None:
+        """Make a waiting ``wait`` look again at once (from any thread)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Make ``wait`` return None from now on (from any thread); the owner then closes."""
         self._stop.set()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Close the dedicated connection (from the thread that uses the watcher)."""
+        self.stop()
         conn, self._conn = self._conn, None
         if conn is not None:
             # closing a broken connection: nothing left to do
@@ -146,7 +157,14 @@ class ChangeWatcher:
             if waited >= timeout or self._stop.is_set():
                 return None
             step = min(self.poll_interval, timeout - waited)
-            if self._stop.wait(step):
+            if self._wake.wait(step):
+                self._wake.clear()
+                if self._stop.is_set():
+                    return None
+                version = self._data_version()
+                if version != self._version:
+                    self._version = version
+                    return ANY
                 return None
             waited += step
 
@@ -155,6 +173,9 @@ class ChangeWatcher:
         # wake at least every poll_interval so close() is noticed promptly
         waited = 0.0
         while not tables and waited < timeout and not self._stop.is_set():
+            if self._wake.is_set():
+                self._wake.clear()
+                break
             step = min(self.poll_interval, timeout - waited)
             for note in self._conn.notifies(timeout=step, stop_after=1):
                 tables.add(note.payload or "*")

@@ -248,3 +248,30 @@ def test_mark_rained_only_touches_leaks_completed_before_the_rain(
     with read_session(engine) as session:
         assert session.get(WorkOrder, leak.id).rained_at == FROZEN + timedelta(hours=1)  # type: ignore[union-attr]
         assert session.get(WorkOrder, plain.id).rained_at is None  # type: ignore[union-attr]
+
+
+def test_watcher_sees_a_write_from_another_process(
+    engine: Engine, site_id: int, settings: Settings
+) -> None:
+    """What a second terminal or `shiftdesk orders ...` from cron looks like, on both backends."""
+    import os
+    import subprocess
+    import sys
+
+    order = make(engine, site_id)
+    url = engine.url.render_as_string(hide_password=False)
+    watcher = ChangeWatcher(engine)
+    watcher.start()
+    try:
+        assert watcher.wait(0.3) is None
+        done = subprocess.run(
+            [sys.executable, "-m", "shiftdesk", "--db", url, "orders", "cancel", str(order.id),
+             "--note", "重复报修"],
+            env={**os.environ}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        changed = watcher.wait(5.0)
+        assert changed is not None
+        assert changed == ANY or "work_order" in changed
+    finally:
+        watcher.close()
