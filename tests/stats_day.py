@@ -1,9 +1,15 @@
 """A hand-built day with known timings, for the statistics tests (issue 7).
 
 The day is Friday 2026-11-20 in Asia/Shanghai (UTC+8, no daylight saving), reported on
-with "now" frozen at ``FROZEN`` (Sunday 22 Nov, 10:00). Work-order stages go through the
-``shiftdesk orders ... --at`` commands, the same path an operator's script takes; calls,
-complaints and parcels are written as records with their times (``rec_*`` helpers).
+with "now" frozen at ``FROZEN`` (Sunday 22 Nov, 10:00). Everything that has a command goes
+through it with ``--at`` (or with the clock frozen at the moment, for commands without
+``--at``): ``calls log`` (which opens the work orders and complaints), ``complaints mark``,
+``orders dispatch|accept|arrive|complete|unfinished|cancel|rework|callback``, ``parcels
+checkin|pickup|contact``. What no command can produce at a chosen time is written as a
+record: the complaint escalated on the day, a parcel returned or refused, outbox reminders.
+
+A few records later in November (for the monthly report, issued on 1 December) are added
+by ``Day.add_month``; they do not touch the day's figures.
 
 Every expected figure is worked out by hand in ``EXPECTED`` next to the records that make
 it, so a reader can check the arithmetic without running anything.
@@ -12,9 +18,10 @@ it, so a reader can check the arithmetic without running anything.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,10 +36,10 @@ from shiftdesk.cli import app
 from shiftdesk.db import make_engine, transact
 from shiftdesk.models import (
     Building,
-    Call,
     Complaint,
     Notification,
     Parcel,
+    Resident,
     Site,
     Unit,
     WorkOrder,
@@ -41,6 +48,10 @@ from tests.conftest import FROZEN
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = "2026-11-20"
+UNITS = ("1-1-101", "1-1-102", "1-1-201")
+OWNERS = (("张伟", "13800000101"), ("李娜", "13800000102"), ("王芳", "13800000201"))
+#: Tuesday 1 Dec 2026, 09:00 in Shanghai: the monthly report for November is due (S-3)
+FIRST_OF_DECEMBER = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 runner = CliRunner()
 
 
@@ -49,10 +60,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def cli(base: list[str], *args: str, now: datetime = FROZEN) -> Any:
+def cli(base: list[str], *args: str, now: datetime = FROZEN, code: int = 0) -> Any:
     with time_machine.travel(now, tick=False):
         result = runner.invoke(app, [*base, *args])
-    assert result.exit_code == 0, (args, result.output)
+    assert result.exit_code == code, (args, result.output)
     return result
 
 
@@ -75,112 +86,50 @@ class Day:
         self.engine: Engine = make_engine(url)
         self.ids: dict[str, int] = {}
         self.site_id = 0
-        self.units: list[int] = []
-        #: the frozen "now" the ``orders`` commands run at
+        #: the frozen "now" commands run at (they refuse times in the future)
         self.now = FROZEN
 
-    # ------------------------------------------------------------------ records
+    # ------------------------------------------------------------------ commands
 
     def setup_site(self) -> None:
         cli(self.base, "init")
 
-        def units(s: Any) -> tuple[int, list[int]]:
+        def units(s: Any) -> int:
             site = s.exec(select(Site).where(Site.code == "DEMO")).scalars().one()
             b = Building(site_id=site.id, code="1")
             s.add(b)
             s.flush()
-            made = [
-                Unit(site_id=site.id, building_id=b.id, code=f"1-1-{n}", room=str(n))
-                for n in (101, 102, 201)
-            ]
-            s.add_all(made)
-            s.flush()
-            return site.id, [u.id for u in made]
+            for code, (owner, phone) in zip(UNITS, OWNERS, strict=True):
+                unit = Unit(site_id=site.id, building_id=b.id, code=code, room=code[-3:])
+                s.add(unit)
+                s.flush()
+                s.add(Resident(site_id=site.id, unit_id=unit.id, name=owner, phone=phone))
+            return int(site.id)
 
-        self.site_id, self.units = transact(self.engine, units)
+        self.site_id = transact(self.engine, units)
 
-    def call(
-        self,
-        when: str,
-        channel: str,
-        category: str,
-        *,
-        night: bool = False,
-        unit: int | None = None,
-        name: str = "",
+    def log(
+        self, name: str, when: str, channel: str, category: str, unit: int | None, *extra: str
     ) -> int:
-        def add(s: Any) -> int:
-            c = Call(
-                site_id=self.site_id,
-                received_at=at(when),
-                channel=channel,
-                category=category,
-                night=night,
-                summary=f"{category} at {when}",
-                unit_id=self.units[unit] if unit is not None else None,
-            )
-            s.add(c)
-            s.flush()
-            return int(c.id)
-
-        cid = transact(self.engine, add)
+        """``calls log --at``: the call and the order or complaint it opens, named ``name``."""
+        where = ["--unit", UNITS[unit]] if unit is not None else ["--location", "lobby"]
+        result = cli(
+            self.base, "calls", "log", "--channel", channel, "--category", category,
+            "--at", when.replace(" ", "T"), "--summary", f"{category} {name}".strip(),
+            "--phone", "13900000000", *where, *extra, "--format", "json", now=self.now,
+        )  # fmt: skip
+        ids = json.loads(result.stdout)
         if name:
-            self.ids[name] = cid
-        return cid
+            self.ids[name] = ids.get("work_order_id") or ids.get("complaint_id") or ids["call_id"]
+        return int(ids["call_id"])
 
-    def complaint(self, name: str, call: int | None, when: str, level: str, **times: Any) -> None:
-        def add(s: Any) -> int:
-            fields = {
-                k: (at(v) if isinstance(v, str) and k.endswith("_at") else v)
-                for k, v in times.items()
-            }
-            c = Complaint(
-                site_id=self.site_id,
-                call_id=call,
-                received_at=at(when),
-                scheme="A",
-                level=level,
-                department=fields.pop("department", "engineering"),
-                **fields,
-            )
-            s.add(c)
-            s.flush()
-            return int(c.id)
-
-        self.ids[name] = transact(self.engine, add)
-
-    def order(
-        self,
-        name: str,
-        when: str,
-        priority: str = "normal",
-        trade: str = "plumbing",
-        *,
-        unit: int | None = 0,
-        night: bool = False,
-    ) -> int:
-        from shiftdesk.workorders import create_order
-
-        def add(s: Any) -> int:
-            o = create_order(
-                s,
-                site_id=self.site_id,
-                reported_at=at(when),
-                trade=trade,
-                priority=priority,
-                summary=f"{name} {trade}",
-                unit_id=self.units[unit] if unit is not None else None,
-                location="" if unit is not None else "lobby",
-                night=night,
-            )
-            return int(o.id)
-
-        with time_machine.travel(FROZEN, tick=False):
-            oid = transact(self.engine, add)
-        self.ids[name] = oid
-        return oid
+    def mark(self, name: str, step: str, when: str) -> None:
+        """``complaints mark ID STEP --at``."""
+        stamp = when.replace(" ", "T")
+        cli(self.base, "complaints", "mark", str(self.ids[name]), step, "--at", stamp, now=self.now)
 
     def orders(self, action: str, name: str, when: str, *extra: str) -> None:
+        """``orders ACTION ID --at``."""
         stamp = when.replace(" ", "T")
         cli(self.base, "orders", action, str(self.ids[name]), "--at", stamp, *extra, now=self.now)
 
@@ -201,47 +150,69 @@ class Day:
         if completed:
             self.orders("complete", name, completed, "--result", "fixed")
 
-    def parcel(self, name: str, received: str, status: str = "waiting", **times: Any) -> None:
+    def checkin(
+        self, name: str, when: str, unit: int = 0, *extra: str, code: int = 0, frozen: bool = False
+    ) -> None:
+        """``parcels checkin --at`` (``frozen``: with the clock stopped at ``when`` instead, as
+        a refusal is stamped now); the id is read back by tracking number."""
+        tracking = f"SF{7_000_000_000 + len(self.ids):010d}"
+        stamp = when.replace(" ", "T")
+        cli(self.base, "parcels", "checkin", "--tracking", tracking, "--unit", UNITS[unit],
+            "--at", stamp, *extra, now=at(when) if frozen else self.now, code=code)  # fmt: skip
+
+        def find(s: Any) -> int:
+            return int(s.exec(select(Parcel.id).where(Parcel.tracking == tracking)).scalar_one())
+
+        self.ids[name] = transact(self.engine, find)
+
+    def parcels(self, action: str, name: str, when: str, *extra: str) -> None:
+        """``parcels pickup|contact ID ...`` with the clock frozen at ``when`` (no --at)."""
+        cli(self.base, "parcels", action, str(self.ids[name]), *extra, now=at(when))
+
+    # ------------------------------------------------------------------ records
+
+    def set_times(self, model: Any, name: str, **values: Any) -> None:
+        """What no command can do at a chosen time (an escalation, a return to sender)."""
+
+        def update(s: Any) -> None:
+            row = s.get(model, self.ids[name])
+            for key, value in values.items():
+                setattr(row, key, at(value) if key.endswith("_at") else value)
+            s.add(row)
+
+        transact(self.engine, update)
+
+    def parcel(self, name: str, received: str, status: str, **times: str) -> None:
         def add(s: Any) -> int:
             p = Parcel(
-                site_id=self.site_id,
-                tracking=f"SF{len(self.ids):010d}",
-                received_at=at(received),
-                status=status,
+                site_id=self.site_id, tracking=f"EMS{len(self.ids):09d}",
+                received_at=at(received), status=status,
                 **{k: at(v) for k, v in times.items()},
-            )
+            )  # fmt: skip
             s.add(p)
             s.flush()
             return int(p.id)
 
         self.ids[name] = transact(self.engine, add)
 
-    def notification(
-        self, parcel: str, kind: str, status: str, sent: str | None, queued: str | None = None
-    ) -> None:
-        """A notification; ``queued`` is the outbox's not_before (None: a contact by hand)."""
+    def outbox_reminder(self, parcel: str, queued: str, sent: str | None) -> None:
+        """A reminder through the notification outbox: queued (not_before), then sent."""
 
         def add(s: Any) -> None:
             s.add(
                 Notification(
-                    site_id=self.site_id,
-                    parcel_id=self.ids[parcel],
-                    kind=kind,
-                    status=status,
+                    site_id=self.site_id, parcel_id=self.ids[parcel], kind="reminder",
+                    status="sent" if sent else "pending", not_before=at(queued),
                     sent_at=at(sent) if sent else None,
-                    not_before=at(queued) if queued else None,
                 )
-            )
+            )  # fmt: skip
 
         transact(self.engine, add)
 
     def new_order_of(self, name: str, original: str) -> None:
         def find(s: Any) -> int:
-            return int(
-                s.exec(
-                    select(WorkOrder.id).where(WorkOrder.rework_of_id == self.ids[original])
-                ).scalar_one()
-            )
+            query = select(WorkOrder.id).where(WorkOrder.rework_of_id == self.ids[original])
+            return int(s.exec(query).scalar_one())
 
         self.ids[name] = transact(self.engine, find)
 
@@ -250,114 +221,98 @@ class Day:
     def build(self) -> Day:
         """Friday 2026-11-20 (and the few records before it that fall due on it)."""
         self.setup_site()
-        # -- calls (night window 20:00-08:00: C-8/R-5 marks them) --------------------------
-        self.call("2026-11-19 23:59:59", "phone", "inquiry", night=True)  # the day before
-        self.call("2026-11-21 00:00:00", "phone", "inquiry", night=True)  # the day after
-        self.call("2026-11-20 00:00:00", "phone", "inquiry", night=True)  # first instant
-        self.call("2026-11-20 08:30", "phone", "inquiry")
-        self.call("2026-11-20 09:15", "walk_in", "repair", unit=0)
-        self.call("2026-11-20 10:00", "phone", "repair", unit=1)
-        k5 = self.call("2026-11-20 10:05", "phone", "complaint", unit=0)
-        self.call("2026-11-20 12:00", "online", "repair")
-        self.call("2026-11-20 13:00", "letter", "suggestion")
-        k7 = self.call("2026-11-20 14:00", "walk_in", "complaint", unit=1)
-        self.call("2026-11-20 16:00", "phone", "repair", unit=2)
-        k10 = self.call("2026-11-20 20:00", "phone", "complaint", night=True, unit=2)
-        self.call("2026-11-20 21:30", "phone", "repair", night=True, unit=0)
-        self.call("2026-11-20 23:59", "phone", "repair", night=True, unit=1)
-        # -- complaints (scheme A) --------------------------------------------------------
-        # C1 general: department 15 min (CP-1 20), answered 25 min (30), resolved: all met
-        self.complaint(
-            "C1",
-            k5,
-            "2026-11-20 10:05",
-            "general",
-            status="resolved",
-            department_reported_at="2026-11-20 10:20",
-            answered_at="2026-11-20 10:30",
-            resolved_at="2026-11-20 11:00",
-        )
-        # C2 general: department 50 min (late), answered 45 min (late), still open
-        self.complaint(
-            "C2",
-            k7,
-            "2026-11-20 14:00",
-            "general",
-            status="answered",
-            department_reported_at="2026-11-20 14:50",
-            answered_at="2026-11-20 14:45",
-        )
-        # C3 important (CP-2 fix 12 h, CP-4 12 h): nothing done by Sunday -> both breached
-        self.complaint("C3", k10, "2026-11-20 20:00", "important", status="open")
-        # C0: received a week before, escalated on the day (counts in "escalated" only)
-        self.complaint(
-            "C0",
-            None,
-            "2026-11-12 09:00",
-            "major",
-            status="open",
-            escalated_at="2026-11-20 09:00",
-            escalation_reason="month",
-        )
-        # -- work orders ------------------------------------------------------------------
+        # -- calls (the call form marks 20:00-08:00 as night, C-8/R-5) ----------------------
+        self.log("", "2026-11-19 23:59:59", "phone", "inquiry", 0)  # the day before
+        self.log("", "2026-11-21 00:00:00", "phone", "inquiry", 0)  # the day after
+        self.log("", "2026-11-20 00:00:00", "phone", "inquiry", 0)  # the first instant
+        self.log("", "2026-11-20 08:30", "phone", "inquiry", 0)
+        self.log("", "2026-11-20 13:00", "letter", "suggestion", 1)
+        # -- earlier orders whose callbacks fall due on the day -----------------------------
         # O0 (13 Nov) completed 11:00 -> general callback due 20 Nov 11:00 (CB-3, 7 days);
-        # called back 10:30 on the day, not satisfied; then re-repaired as O6.
-        self.order("O0", "2026-11-13 10:00")
+        # called back 10:30 on the day, not satisfied; re-repaired as O6 the same day.
+        self.log("O0", "2026-11-13 10:00", "phone", "repair", 0, "--trade", "plumbing")
         self.chain("O0", "2026-11-13 10:01", "2026-11-13 10:10", "2026-11-13 11:00")
         # OX (19 Nov) urgent, completed 09:00 -> callback due 20 Nov 09:00 (24 h): never made
-        self.order("OX", "2026-11-19 08:00", "urgent", "electrical", unit=1)
+        self.log("OX", "2026-11-19 08:00", "phone", "repair", 1, "--trade", "electrical",
+                 "--priority", "urgent")  # fmt: skip
         self.chain("OX", "2026-11-19 08:02", "2026-11-19 08:10", "2026-11-19 09:00")
+        # -- the day's orders ---------------------------------------------------------------
         # O1 09:15: dispatch 2 min, arrival 13 min, completed 11:00 (all on time)
-        self.order("O1", "2026-11-20 09:15")
+        self.log("O1", "2026-11-20 09:15", "walk_in", "repair", 0, "--trade", "plumbing")
         self.chain("O1", "2026-11-20 09:17", "2026-11-20 09:30", "2026-11-20 11:00")
         # O2 10:00 urgent: dispatch 5 min (R-2 late), arrival 15 min (urgent 10: late),
         # unfinished at 16:00 waiting for parts (returned before 17:00: on time)
-        self.order("O2", "2026-11-20 10:00", "urgent", "electrical", unit=1)
+        self.log("O2", "2026-11-20 10:00", "phone", "repair", 1, "--trade", "electrical",
+                 "--priority", "urgent")  # fmt: skip
         self.chain("O2", "2026-11-20 10:05", "2026-11-20 10:20", assignee="小李")
         self.orders("unfinished", "O2", "2026-11-20 16:00", "--reason", "waiting for parts")
-        # O5 12:00: cancelled a minute later, never dispatched
-        self.order("O5", "2026-11-20 12:00", unit=None)
+        # O5 12:00 in the lobby: cancelled a minute later, never dispatched
+        self.log("O5", "2026-11-20 12:00", "online", "repair", None, "--trade", "plumbing")
         self.orders("cancel", "O5", "2026-11-20 12:01", "--reason", "duplicate report")
         # O6 15:00: re-repair of O0 (返修): dispatch 2 min, arrival 8 min, done 16:30
         self.orders("rework", "O0", "2026-11-20 15:00", "--reason", "leaking again")
         self.new_order_of("O6", "O0")
         self.chain("O6", "2026-11-20 15:02", "2026-11-20 15:10", "2026-11-20 16:30")
         # O7 16:00 emergency (R-14: on site 5 min after the report): 6 min -> late
-        self.order("O7", "2026-11-20 16:00", "emergency", unit=2)
+        self.log("O7", "2026-11-20 16:00", "phone", "repair", 2, "--trade", "plumbing",
+                 "--priority", "emergency")  # fmt: skip
         self.chain("O7", "2026-11-20 16:01", "2026-11-20 16:06", "2026-11-20 16:40")
         # O3 21:30 at night (R-5): dispatched at exactly 3 min (on time), arrival 17 min
         # (late), completed 22:30; dispatched after 17:00 -> returned by 17:00 next day
-        self.order("O3", "2026-11-20 21:30", night=True)
+        self.log("O3", "2026-11-20 21:30", "phone", "repair", 0, "--trade", "plumbing")
         self.chain("O3", "2026-11-20 21:33", "2026-11-20 21:50", "2026-11-20 22:30")
         # O4 23:59: dispatched 00:02 (exactly 3 min: on time, across midnight), never
         # arrived: arrival (due 00:17) and return (due 21 Nov 17:00) breached by Sunday
-        self.order("O4", "2026-11-20 23:59", unit=1, night=True)
+        self.log("O4", "2026-11-20 23:59", "phone", "repair", 1, "--trade", "plumbing")
         self.chain("O4", "2026-11-21 00:02", assignee="小李")
-        self.orders(
-            "callback",
-            "O0",
-            "2026-11-20 10:30",
-            "--outcome",
-            "unsatisfied",
-            "--note",
-            "still dripping",
-        )
-        # -- parcels (P-9: overdue after 7 days at the desk) ------------------------------
-        self.parcel("P1", "2026-11-20 09:00", "picked_up", picked_up_at="2026-11-20 18:00")
-        self.parcel("P2", "2026-11-20 10:00")
-        self.parcel("P3", "2026-11-12 10:00")
-        self.parcel("P4", "2026-11-14 00:00:00")  # exactly 7 days before the end: overdue
-        self.parcel("P5", "2026-11-14 00:00:01")  # one second short: not yet
-        self.parcel("P6", "2026-11-10 10:00", "picked_up", picked_up_at="2026-11-21 12:00")
-        self.parcel("P7", "2026-11-15 10:00", "returned", returned_at="2026-11-20 15:00")
-        self.parcel("P8", "2026-11-20 11:00", "refused", returned_at="2026-11-20 11:05")
-        self.notification("P3", "reminder", "sent", "2026-11-20 09:30")  # by phone, by hand
-        # through the outbox: queued 21:00 the evening before, retried, sent in the morning
-        self.notification("P4", "reminder", "sent", "2026-11-20 08:00", "2026-11-19 21:00")
-        self.notification("P6", "reminder", "sent", "2026-11-20 08:01", "2026-11-20 08:00")
-        self.notification("P3", "reminder", "sent", "2026-11-19 09:30")  # the day before
-        self.notification("P5", "reminder", "pending", None)  # not sent
-        self.notification("P2", "checkin", "sent", "2026-11-20 10:01")  # not a reminder
+        self.orders("callback", "O0", "2026-11-20 10:30", "--outcome", "unsatisfied",
+                    "--note", "still dripping")  # fmt: skip
+        # -- complaints (scheme A) ----------------------------------------------------------
+        eng = ("--department", "engineering")
+        # C1 general: department 15 min (CP-1 20), answered 25 min (30), resolved: all met
+        self.log("C1", "2026-11-20 10:05", "phone", "complaint", 0, *eng)
+        self.mark("C1", "reported", "2026-11-20 10:20")
+        self.mark("C1", "answered", "2026-11-20 10:30")
+        self.mark("C1", "resolved", "2026-11-20 11:00")
+        # C2 general: department 50 min (late), answered 45 min (late), still open
+        self.log("C2", "2026-11-20 14:00", "walk_in", "complaint", 1, *eng)
+        self.mark("C2", "answered", "2026-11-20 14:45")
+        self.mark("C2", "reported", "2026-11-20 14:50")
+        # C3 important (CP-2 fix 12 h, CP-4 12 h): nothing done by Sunday -> both breached
+        self.log("C3", "2026-11-20 20:00", "phone", "complaint", 2, *eng, "--level", "important")
+        # C0: received a week before, escalated on the day (counts in "escalated" only)
+        self.log("C0", "2026-11-12 09:00", "phone", "complaint", None, *eng, "--level", "major")
+        self.set_times(Complaint, "C0", escalated_at="2026-11-20 09:00", escalation_reason="month")
+        # -- parcels (P-9: overdue after 7 days at the desk) --------------------------------
+        self.checkin("P1", "2026-11-20 09:00")
+        self.parcels("pickup", "P1", "2026-11-20 18:00", "--by", "self", "--id-last4", "1234")
+        self.checkin("P2", "2026-11-20 10:00", 1)
+        self.checkin("P3", "2026-11-12 10:00", 2)
+        self.checkin("P4", "2026-11-14 00:00:00")  # exactly 7 days before the end: overdue
+        self.checkin("P5", "2026-11-14 00:00:01")  # one second short: not yet
+        self.checkin("P6", "2026-11-10 10:00", 1)
+        self.parcels("pickup", "P6", "2026-11-21 12:00", "--by", "self", "--id-last4", "9876")
+        self.checkin("P7", "2026-11-15 10:00", 2)
+        self.parcels("return", "P7", "2026-11-20 15:00", "--reason", "unclaimed for 5 days")
+        self.checkin("P8", "2026-11-20 11:00", 1, "--name", "陌生人", "--refuse-reason",
+                     "not a resident", code=2, frozen=True)  # fmt: skip
+        # reminders: P3 by phone at the desk on the day; P3 the day before (not counted);
+        # P4 and P6 through the outbox (queued the evening before / that morning)
+        self.parcels("contact", "P3", "2026-11-20 09:30", "--method", "phone")
+        self.parcels("contact", "P3", "2026-11-19 09:30", "--method", "phone")
+        self.outbox_reminder("P4", "2026-11-19 21:00", "2026-11-20 08:00")
+        self.outbox_reminder("P6", "2026-11-20 08:00", "2026-11-20 08:01")
+        self.outbox_reminder("P5", "2026-11-20 08:00", None)  # queued, not sent
+        return self
+
+    def add_month(self) -> Day:
+        """Later in November, for the monthly report issued on 1 December."""
+        self.now = FIRST_OF_DECEMBER
+        # C5: the same unit (1-1-101) complains about engineering again -> S-6 repeat
+        self.log("C5", "2026-11-25 10:00", "phone", "complaint", 0, "--department", "engineering")
+        # callbacks later in the month: O1 satisfied, O3 unreachable (stays due)
+        self.orders("callback", "O1", "2026-11-25 10:00", "--outcome", "satisfied")
+        self.orders("callback", "O3", "2026-11-25 11:00", "--outcome", "unreachable")
         return self
 
 
@@ -382,7 +337,7 @@ EXPECTED: dict[str, Any] = {
             "intercom": 0,
             "internal": 0,
         },
-        "night_calls": 4,
+        "night_calls": 4,  # 00:00, 20:00 (C3), 21:30 (O3), 23:59 (O4)
         "hours": {
             "00:00": 1,
             "08:00": 1,
@@ -411,7 +366,7 @@ EXPECTED: dict[str, Any] = {
     "work_orders": {
         "created": 7,  # O1 O2 O3 O4 O5 O6 O7
         "completed": 4,  # O1 O3 O6 O7
-        "uncompleted": 2,  # O2 (unfinished) O4 (dispatched)
+        "uncompleted": 2,  # O2 (unfinished) O4 (accepted)
         "cancelled": 1,  # O5
         "dispatch_on_time": 5,  # O1 O3 O4 O6 O7 (O5 never dispatched, cancelled)
         "dispatch_late": 1,  # O2
@@ -433,12 +388,13 @@ EXPECTED: dict[str, Any] = {
         "open_at_end": 2,  # O2 O4
     },
     "parcels": {
-        "received": 3,  # P1 P2 P8
+        "received": 2,  # P1 P2 (P8 was refused at the door, P-1)
         "picked_up": 1,  # P1
         "waiting": 5,  # P2 P3 P4 P5 P6
         "overdue_7d": 3,  # P3 P4 P6
-        "reminders_sent": 3,  # P3 by hand, P4 and P6 through the outbox
+        "reminders_sent": 3,  # P3 by phone, P4 and P6 through the outbox
         "returned": 1,  # P7
+        "refused": 1,  # P8
     },
 }
 
@@ -458,11 +414,19 @@ EXPECTED_BREACHES = {
 }
 
 
-def build_day(url: str, tmp: Path) -> Day:
-    config = tmp / "config.toml"
-    config.write_text('locale = "en"\n', encoding="utf-8")
-    with clean_env():
-        return Day(url, config).build()
+_BUILT: dict[str, Day] = {}
+
+
+def shared_day(request: pytest.FixtureRequest, backend: str) -> Day:
+    """The day plus the month's later records, built once per backend per test process."""
+    if backend not in _BUILT:
+        tmp = request.getfixturevalue("tmp_path_factory").mktemp(f"stats-{backend}")
+        url = new_database(request, backend, tmp)
+        config = tmp / "config.toml"
+        config.write_text('locale = "en"\n', encoding="utf-8")
+        with clean_env():
+            _BUILT[backend] = Day(url, config).build().add_month()
+    return _BUILT[backend]
 
 
 def new_database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,14 @@ from typer.testing import CliRunner
 
 from shiftdesk.cli import app
 from tests.conftest import FROZEN
-from tests.stats_day import DAY, EXPECTED, EXPECTED_BREACHES, Day, build_day, new_database
+from tests.stats_day import DAY, EXPECTED, EXPECTED_BREACHES, Day, shared_day
 
 runner = CliRunner()
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def day(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
-    tmp = tmp_path_factory.mktemp(f"stats-{request.param}")
-    built = build_day(new_database(request, request.param, tmp), tmp)
-    yield built
-    built.engine.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def day(request: pytest.FixtureRequest) -> Day:
+    return shared_day(request, request.param)
 
 
 def stats(day: Day, *args: str, code: int = 0) -> Any:
@@ -42,8 +36,15 @@ def stats(day: Day, *args: str, code: int = 0) -> Any:
     return result
 
 
+_reports: dict[tuple[str, str], str] = {}
+
+
 def nightly_json(day: Day, date: str = DAY) -> dict[str, Any]:
-    return json.loads(stats(day, "nightly", "--date", date, "--format", "json").stdout)
+    """The JSON report, run once per database and date (the data never changes)."""
+    key = (day.url, date)
+    if key not in _reports:
+        _reports[key] = stats(day, "nightly", "--date", date, "--format", "json").stdout
+    return dict(json.loads(_reports[key]))
 
 
 # ------------------------------------------------------------------------------- figures

@@ -253,6 +253,7 @@ def _parcels(conn: Connection, site_id: int, period: Period, settings: Settings)
         "overdue_7d": judge.parcels_overdue(waiting, settings, period.end),
         "reminders_sent": summary["reminders_sent"],
         "returned": summary["returned"],
+        "refused": summary["refused"],
     }
 
 

@@ -154,10 +154,7 @@ def order_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) -> Ve
 
 def complaint_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) -> Verdicts:
     """Complaint clocks (CP-1..CP-4 under scheme A, CP-11 under scheme B)."""
-    try:  # TEMPORARY until clocks.complaints lands (call-form area)
-        from shiftdesk.clocks.complaints import complaint_clocks
-    except ImportError:
-        return Verdicts()
+    from shiftdesk.clocks.complaints import complaint_clocks
 
     return _judge("complaint", rows, lambda row: complaint_clocks(row, settings), now)
 

@@ -554,7 +554,13 @@ def parcels_summary(
     waiting items come back (``waiting_received``), for the parcel clock (P-9) to judge.
     """
     site = PARCEL.c.site_id == site_id
-    received = _count(conn, PARCEL, site, _in(PARCEL.c.received_at, start, end))
+    # a refused item (P-1) never entered the desk: it counts as refused, not received
+    received = _count(
+        conn, PARCEL, site, _in(PARCEL.c.received_at, start, end), PARCEL.c.status != "refused"
+    )
+    refused = _count(
+        conn, PARCEL, site, PARCEL.c.status == "refused", _in(PARCEL.c.received_at, start, end)
+    )
     picked_up = _count(conn, PARCEL, site, _in(PARCEL.c.picked_up_at, start, end))
     returned = _count(
         conn, PARCEL, site, PARCEL.c.status == "returned", _in(PARCEL.c.returned_at, start, end)
@@ -589,4 +595,5 @@ def parcels_summary(
         "waiting_received": waiting_received,
         "reminders_sent": reminders,
         "returned": returned,
+        "refused": refused,
     }
