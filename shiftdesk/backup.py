@@ -26,8 +26,17 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
     src = sqlite3.connect(source, timeout=30)
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=1024)
-    finally:
+        # One step (pages=-1): a read transaction copies a consistent snapshot while WAL
+        # writers go on. In small steps, any write by another terminal between two steps
+        # restarts the copy, and a busy desk would keep it from ever finishing.
+        src.backup(dst, pages=-1)
+    except BaseException:
         dst.close()
         src.close()
+        # never leave half a backup that looks like one
+        for leftover in (target, target.with_name(target.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    dst.close()
+    src.close()
     return target.stat().st_size
