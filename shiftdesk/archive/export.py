@@ -169,7 +169,10 @@ def _fetch(conn: Connection, query: Any) -> Any:
         finally:
             result.close()
     else:
-        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        # per statement: Connection.execution_options() would change the connection itself
+        result = conn.execute(
+            query, execution_options={"stream_results": True, "yield_per": BATCH}
+        )
         try:
             yield from result.partitions(BATCH)
         finally:
