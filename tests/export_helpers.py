@@ -34,7 +34,8 @@ def base_site(engine: Engine, settings: Settings | None = None) -> None:
     """The demo base (site DEMO, units, residents, operators) at the frozen instant."""
     from shiftdesk.demo import base
 
-    base.generate(engine, settings or load_settings(env={}), random.Random(7), FROZEN)
+    with time_machine.travel(FROZEN, tick=False):  # the audit trail's clock too
+        base.generate(engine, settings or load_settings(env={}), random.Random(7), FROZEN)
 
 
 def add_activity(engine: Engine, at: datetime, n: int = 3, *, tag: str = "") -> list[int]:

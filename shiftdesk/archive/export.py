@@ -170,9 +170,7 @@ def _fetch(conn: Connection, query: Any) -> Any:
             result.close()
     else:
         # per statement: Connection.execution_options() would change the connection itself
-        result = conn.execute(
-            query, execution_options={"stream_results": True, "yield_per": BATCH}
-        )
+        result = conn.execute(query, execution_options={"stream_results": True, "yield_per": BATCH})
         try:
             yield from result.partitions(BATCH)
         finally:

@@ -97,7 +97,7 @@ def since_last(
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 #: the archives ``--keep-days`` may delete: shiftdesk-<site>-...-<last day>.<ext>
-ARCHIVE_NAME = re.compile(r"^shiftdesk-.+-(\d{4}-\d{2}-\d{2})\.(?:tar\.gz|zip)$")
+ARCHIVE_NAME = re.compile(r"^shiftdesk-.+[-_](\d{4}-\d{2}-\d{2})\.(?:tar\.gz|zip)$")
 
 
 def archive_name(site_code: str, period: Period, today: date, fmt: str) -> str:
