@@ -20,15 +20,18 @@ from textual.screen import Screen
 
 from screens.calls import CallsScreen
 from screens.dispatch import DispatchScreen
+from screens.errors import ErrorScreen
 from screens.handover import HandoverScreen
 from screens.i18n import TranslatedBindings
 from screens.live import DispatchFeed
 from screens.parcels import ParcelsScreen
 from screens.signin import SignInScreen
+from screens.widgets.scan import ScanDetector
 from screens.widgets.statusbar import StatusBar
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor, read_session, transact
 from shiftdesk.errors import ShiftdeskError
+from shiftdesk.failures import EnvironmentFailure, environment_failure
 from shiftdesk.i18n import set_locale, t
 from shiftdesk.models import Operator, Site
 from shiftdesk.security import actor_for
@@ -73,6 +76,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self._last_input = time.monotonic()
         self._locked = False
         self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+        #: issue 5: a barcode scan on any screen opens parcel check-in (screens/widgets/scan.py)
+        self.scan_detector = ScanDetector.from_settings(settings)
         #: open work orders, live on every terminal, and the breach alarm (screens/live.py)
         self.dispatch_feed = DispatchFeed(self)
 
@@ -141,8 +146,17 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
 
     def _db_failed(self, exc: Exception, handler: Callable[[Exception], Any] | None) -> None:
+        # issue 9: a broken environment (disk full, read-only file, server gone) is a dialog;
+        # the screen's own handler still runs, with the message already made readable
+        failure = environment_failure(exc)
+        if failure is not None:
+            exc = EnvironmentFailure(failure)
+            if not isinstance(self.screen, ErrorScreen):
+                self.push_screen(ErrorScreen(failure))
         if handler is not None:
             handler(exc)
+            return
+        if failure is not None:
             return
         detail = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
         self.notify(t("error.database", detail=detail), title=t("error.title"), severity="error")
@@ -181,6 +195,11 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self._last_input = time.monotonic()
+        if isinstance(event, events.Key) and not event.is_forwarded and not self._locked:
+            # a scanner's burst is held back and opens the parcel screen (issue 5)
+            for key in await self.scan_detector.route(self, event):
+                await super().on_event(key)
+            return
         await super().on_event(event)
 
     def _check_idle(self) -> None:

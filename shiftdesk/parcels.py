@@ -773,6 +773,7 @@ class ParcelRow:
     carrier: str
     kind: str
     unit: str
+    unit_id: int | None
     recipient: str
     shelf: str
     pieces: int
@@ -883,6 +884,7 @@ def list_parcels(
                 carrier=p.carrier,
                 kind=p.kind,
                 unit=code or "",
+                unit_id=p.unit_id,
                 recipient=p.recipient_name,
                 shelf=p.shelf,
                 pieces=p.pieces,
