@@ -190,12 +190,15 @@ class Writer:
         from shiftdesk.db import is_locked_error
         from shiftdesk.errors import ConflictError, ShiftdeskError
 
+        locked = is_locked_error(exc) or (
+            exc.__cause__ is not None and is_locked_error(exc.__cause__)
+        )
         if isinstance(exc, ConflictError):
             self.log(fd, op="conflict", what=op)
-        elif isinstance(exc, ShiftdeskError) and "busy" not in exc.message:
+        elif isinstance(exc, ShiftdeskError) and not locked:
             # another terminal got there first (illegal transition now, item already left)
             self.log(fd, op="refused", what=op, kind=type(exc).__name__)
-        elif is_locked_error(exc) or (isinstance(exc, ShiftdeskError) and "busy" in exc.message):
+        elif locked:
             self.log(fd, op="error", what=op, locked=True, detail=str(exc)[:300])
         else:
             self.log(
@@ -338,7 +341,7 @@ class Writer:
         result = transact(
             engine, lambda s: check_in(s, settings, self.info["site_id"], req), actor=actor
         )
-        self.waiting.append(int(result.parcel.id))  # type: ignore[arg-type]
+        self.waiting.append(int(result.parcel.id))
         self.log(fd, op="checkin", id=result.parcel.id, tracking=result.parcel.tracking)
 
     def do_pickup(self, engine: Any, actor: Any, fd: int) -> None:

@@ -155,9 +155,9 @@ def transact(
         except OperationalError as exc:
             if not _is_retryable(exc) or attempt == attempts - 1:
                 if is_locked_error(exc):
-                    raise ShiftdeskError(
-                        "the database stayed busy; nothing was saved, please try again"
-                    ) from exc
+                    from shiftdesk.i18n import t
+
+                    raise ShiftdeskError(t("reliability.env.busy")) from exc
                 raise
             time.sleep(base_delay * (2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")

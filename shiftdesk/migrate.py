@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from shiftdesk.errors import SchemaError
+from shiftdesk.i18n import t
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -101,8 +102,7 @@ def check_not_newer(engine: Engine) -> str | None:
         known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:
         raise SchemaError(
-            f"the database schema ({current}) is newer than this program "
-            f"(which knows up to {head_revision()}); upgrade shiftdesk, the database was not changed"
+            t("reliability.schema.newer", current=current, head=head_revision())
         )
     return current
 
@@ -127,9 +127,8 @@ def ensure_current(engine: Engine) -> None:
     """Refuse to run on a database that is missing or behind (``shiftdesk init`` fixes it)."""
     current = check_not_newer(engine)
     if current is None:
-        raise SchemaError("the database has no shiftdesk schema yet; run `shiftdesk init`")
+        raise SchemaError(t("reliability.schema.empty"))
     if current != head_revision():
         raise SchemaError(
-            f"the database schema ({current}) is older than this program ({head_revision()}); "
-            "run `shiftdesk db upgrade`"
+            t("reliability.schema.older", current=current, head=head_revision())
         )

@@ -6,12 +6,13 @@ Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from shiftdesk import __version__
 from shiftdesk.cli import config_cmd, db_cmd, operators_cmd, serve_cmd, stats_cmd
-from shiftdesk.cli.common import AppState, ShiftdeskGroup, state
+from shiftdesk.cli.common import AppState, ShiftdeskGroup, fail, state
 
 app = typer.Typer(
     cls=ShiftdeskGroup,
@@ -55,7 +56,33 @@ def root(
 
 
 def launch_tui(st: AppState, *, demo: bool) -> None:
-    """Open the terminal app: the only place the CLI imports Textual."""
+    """Open the terminal app: the only place the CLI imports Textual.
+
+    If it cannot start (bad config, database missing, read-only or newer), a person at the
+    terminal sees a dialog first, then the one line and exit code a script would (issue 9).
+    """
+    try:
+        engine = _prepare_tui(st, demo=demo)
+    except Exception as err:
+        import sys
+
+        from shiftdesk.failures import describe
+
+        failure = describe(err)
+        if failure is None:
+            raise
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from screens.errors import show_startup_error
+
+            show_startup_error(failure)
+        fail(failure.message, failure.code)
+    from screens.app import run_app
+
+    run_app(st.settings, engine)
+
+
+def _prepare_tui(st: AppState, *, demo: bool) -> Any:
+    """The engine, schema checked and site created (the demo loaded if asked and empty)."""
     engine = st.engine(migrate_if_empty=True, check_schema=False)
     from shiftdesk import migrate
 
@@ -70,9 +97,7 @@ def launch_tui(st: AppState, *, demo: bool) -> None:
         from shiftdesk.sites import ensure_site, ensure_system_operator
 
         transact(engine, lambda s: (ensure_site(s, st.settings), ensure_system_operator(s)))
-    from screens.app import run_app
-
-    run_app(st.settings, engine)
+    return engine
 
 
 @app.command()

@@ -16,7 +16,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from shiftdesk.errors import EXIT_FAILURE, EXIT_USAGE, ShiftdeskError
+from shiftdesk.errors import EXIT_USAGE, ShiftdeskError
 from shiftdesk.i18n import set_locale
 
 if TYPE_CHECKING:
@@ -78,15 +78,14 @@ class ShiftdeskGroup(TyperGroup):
         except ShiftdeskError as err:
             fail(err.message, err.exit_code)
         except Exception as err:  # database unreachable, disk full: one line, not a traceback
-            # Only a command that loaded SQLAlchemy can raise its errors: looking them up in
-            # sys.modules keeps `--help` (click's Exit is an Exception too) from importing it.
-            sa_exc = sys.modules.get("sqlalchemy.exc")
-            if sa_exc is not None and isinstance(err, sa_exc.DBAPIError):
-                detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
-                fail(f"database error: {detail}", EXIT_FAILURE)
-            if isinstance(err, OSError) and err.errno is not None:
-                fail(f"{err.strerror}: {err.filename or ''}".strip(), EXIT_FAILURE)
-            raise
+            # shiftdesk.failures looks SQLAlchemy's errors up in sys.modules, so `--help`
+            # (click's Exit is an Exception too) does not import it.
+            from shiftdesk.failures import describe
+
+            failure = describe(err)
+            if failure is None:
+                raise
+            fail(failure.message, failure.code)
 
 
 @dataclass
