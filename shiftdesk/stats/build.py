@@ -93,15 +93,20 @@ def _calls(conn: Connection, site_id: int, period: Period) -> tuple[dict[str, An
 
 
 def _complaints(
-    conn: Connection, site_id: int, period: Period, settings: Settings, now: datetime
+    conn: Connection,
+    site_id: int,
+    period: Period,
+    settings: Settings,
+    now: datetime,
+    counts: dict[str, int],
 ) -> tuple[dict[str, Any], judge.Verdicts]:
     scheme = settings.complaints.scheme
-    summary = queries.complaints_summary(conn, site_id, period.start, period.end)
+    groups = queries.complaints_summary(conn, site_id, period.start, period.end)
     levels = SCHEME_A_LEVELS if scheme == "A" else SCHEME_B_LEVELS
     by_severity: Counter[str] = Counter(dict.fromkeys(levels, 0))
     by_cause: Counter[str] = Counter(dict.fromkeys(SCHEME_B_CLASSES, 0))
     total = still_open = repeat = 0
-    for _scheme, level, cause, is_open, is_repeat, n in summary["groups"]:
+    for _scheme, level, cause, is_open, is_repeat, n in groups:
         total += n
         by_severity[level] += n
         by_cause[cause or "unclassified"] += n
@@ -120,7 +125,7 @@ def _complaints(
         "answered_late": answered.late,
         "answer_pending": answered.pending,
         "open": still_open,
-        "escalated": summary["escalated"],
+        "escalated": counts["escalated"],
         "repeat": repeat,
     }
     return section, verdicts
@@ -186,11 +191,14 @@ def _unfinished(rows: list[Row[Any]], tz: str) -> list[dict[str, Any]]:
 
 
 def _orders(
-    conn: Connection, site_id: int, period: Period, settings: Settings, now: datetime
+    conn: Connection,
+    site_id: int,
+    period: Period,
+    settings: Settings,
+    now: datetime,
+    counts: dict[str, int],
 ) -> tuple[dict[str, Any], dict[str, Any], judge.Verdicts]:
-    grouped = _order_groups(
-        queries.orders_summary(conn, site_id, period.start, period.end)["groups"]
-    )
+    grouped = _order_groups(queries.orders_summary(conn, site_id, period.start, period.end))
     totals = grouped["totals"]
     rows = queries.order_rows(conn, site_id, period.start, period.end)
     verdicts = judge.order_verdicts(rows, settings, now)
@@ -215,10 +223,8 @@ def _orders(
         "median_arrival_seconds": arrival.median_seconds(),
         "rework": totals["rework"],
         "by_priority": dict(grouped["by_priority"]),
-        "completed_in_period": queries.orders_completed_during(
-            conn, site_id, period.start, period.end
-        ),
-        "open_at_end": queries.orders_open_at(conn, site_id, period.end),
+        "completed_in_period": counts["completed_in_period"],
+        "open_at_end": counts["open_at_end"],
     }
     return section, grouped, verdicts
 
@@ -243,9 +249,11 @@ def _callbacks(
     )
 
 
-def _parcels(conn: Connection, site_id: int, period: Period, settings: Settings) -> dict[str, Any]:
-    summary = queries.parcels_summary(conn, site_id, period.start, period.end)
-    waiting = summary.pop("waiting_received")
+def _parcels(
+    conn: Connection, site_id: int, period: Period, settings: Settings, counts: dict[str, int]
+) -> dict[str, Any]:
+    summary = counts
+    waiting = queries.parcels_waiting(conn, site_id, period.start, period.end)
     return {
         "received": summary["received"],
         "picked_up": summary["picked_up"],
@@ -307,10 +315,11 @@ def nightly_report(
     conn: Connection, settings: Settings, site: Row[Any], period: Period, now: datetime
 ) -> dict[str, Any]:
     """The day's report (S-1, S-2): calls, complaints, orders, parcels and every breach."""
+    counts = queries.counts(conn, site.id, period.start, period.end)
     calls, buckets = _calls(conn, site.id, period)
     calls["by_hour"] = _hourly(buckets, period)
-    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now)
-    orders, _grouped, order_verdicts = _orders(conn, site.id, period, settings, now)
+    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now, counts)
+    orders, _grouped, order_verdicts = _orders(conn, site.id, period, settings, now, counts)
     callbacks, callback_verdicts = _callbacks(conn, site.id, period, settings, now)
     orders.update(
         {
@@ -329,7 +338,7 @@ def nightly_report(
         "calls": calls,
         "complaints": complaints,
         "work_orders": orders,
-        "parcels": _parcels(conn, site.id, period, settings),
+        "parcels": _parcels(conn, site.id, period, settings, counts),
         "breaches": _breach_list(breaches, period.tz, now),
     }
 
@@ -384,13 +393,14 @@ def period_report(
 ) -> dict[str, Any]:
     """Monthly (S-3, S-4, callbacks) and range (S-4 weekly, S-6 quarterly) reports."""
     start, end, tz = period.start, period.end, period.tz
+    counts = queries.counts(conn, site.id, start, end)
     calls, call_buckets = _calls(conn, site.id, period)
-    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now)
+    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now, counts)
     complaints["by_department"] = queries.complaints_by_department(conn, site.id, start, end)
     complaints["notable"] = _complaint_list(
-        queries.complaint_list(conn, site.id, start, end, notable_only=True), tz
+        queries.notable_complaints(conn, site.id, start, end), tz
     )
-    orders, grouped, order_verdicts = _orders(conn, site.id, period, settings, now)
+    orders, grouped, order_verdicts = _orders(conn, site.id, period, settings, now, counts)
     orders["by_trade"] = _breakdown(grouped["by_trade"], "trade")
     orders["by_assignee"] = _breakdown(grouped["by_assignee"], "assignee")
     orders["unfinished"] = _unfinished(queries.unfinished_orders(conn, site.id, start, end), tz)
@@ -464,7 +474,7 @@ def period_report(
         "complaints": complaints,
         "work_orders": orders,
         "callbacks": callbacks,
-        "parcels": _parcels(conn, site.id, period, settings),
+        "parcels": _parcels(conn, site.id, period, settings, counts),
         "flags": {
             "unsatisfied_callbacks": len(callbacks["unsatisfied"]),
             "repeat_complaints": repeat_complaints,

@@ -9,12 +9,18 @@ clock functions (the same ones the board and the call form use).
 "As it stood at the end of the day" figures (completed, waiting, open ...) are computed from
 the records' timestamps, not their current status, so a report for a past day comes out the
 same whenever it is run.
+
+Each statement is built once per SQL dialect (``functools.cache``) with bound parameters
+(``:site_id``, ``:start``, ``:end`` ...) and executed with their values: building a Core
+statement costs about as much as running a small indexed query, and a report runs a dozen.
+The scalar counts share one statement (one round trip).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +28,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlmodel import SQLModel
 
 from shiftdesk.models import Category, Channel
+from shiftdesk.models.common import UTCDateTime
 
 _T = SQLModel.metadata.tables
 
@@ -39,23 +46,49 @@ NOTIFICATION = _table("notification")
 UNIT = _table("unit")
 SITE = _table("site")
 
-#: work-order stages that still need work (the board's open orders)
+#: work-order stages that still need work (the board's open orders, bar "completed")
 OPEN_STAGES = ("reported", "dispatched", "accepted", "arrived", "unfinished")
-
 CATEGORIES = [c.value for c in Category]
-#: how long before a reminder's sending its not_before may lie (see parcels_summary)
-REMINDER_MARGIN = timedelta(days=7)
 CHANNELS = [c.value for c in Channel]
+#: how long before a reminder's sending its not_before may lie (see the reminder counts)
+REMINDER_MARGIN = timedelta(days=7)
 
 
-def _in(col: Any, start: datetime, end: datetime) -> Any:
-    return sa.and_(col >= start, col < end)
+# ---------------------------------------------------------------------------- parameters
 
 
-def _hour_bucket(conn: Connection, col: Any, start: datetime) -> Any:
-    """Whole hours elapsed since ``start``: exact integer arithmetic on both backends."""
-    epoch = int(start.timestamp())
-    if conn.dialect.name == "sqlite":
+def _site() -> Any:
+    return sa.bindparam("site_id", type_=sa.Integer)
+
+
+def _start() -> Any:
+    return sa.bindparam("start", type_=UTCDateTime)
+
+
+def _end() -> Any:
+    return sa.bindparam("end", type_=UTCDateTime)
+
+
+def _in(col: Any) -> Any:
+    """``col`` in the period ``[:start, :end)``."""
+    return sa.and_(col >= _start(), col < _end())
+
+
+def _params(site_id: int, start: datetime, end: datetime, **more: Any) -> dict[str, Any]:
+    return {
+        "site_id": site_id,
+        "start": start,
+        "end": end,
+        "epoch": int(start.timestamp()),
+        "margin_start": start - REMINDER_MARGIN,
+        **more,
+    }
+
+
+def _hour_bucket(dialect: str, col: Any) -> Any:
+    """Whole hours elapsed since ``:epoch`` (the period's start): exact integer arithmetic."""
+    epoch = sa.bindparam("epoch", type_=sa.Integer)
+    if dialect == "sqlite":
         secs = sa.cast(sa.func.strftime("%s", col), sa.Integer)
         return (secs - epoch) // 3600  # floor division of integers: whole hours
     return sa.func.floor((sa.extract("epoch", col) - epoch) / 3600)
@@ -70,13 +103,23 @@ def _unindexed(col: Any) -> Any:
     return sa.type_coerce(sa.func.coalesce(col, col), col.type)
 
 
+def _done_by(col: Any) -> Any:
+    return sa.and_(col.is_not(None), col < _end())
+
+
 def _zeros(keys: Sequence[str]) -> dict[str, int]:
     return dict.fromkeys(keys, 0)
 
 
-def _count(conn: Connection, table: sa.Table, *where: Any) -> int:
-    value = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
-    return int(value or 0)
+def _count(table: sa.Table, *where: Any) -> Any:
+    return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+
+def _clock_columns(table: sa.Table, protocol: type) -> list[Any]:
+    """The id and the columns a clock builder reads, from its ``*Like`` protocol: the
+    statistics fetch exactly what the shared clock functions declare they need."""
+    names = ["id", *(n for n in protocol.__annotations__ if n in table.c)]
+    return [table.c[n] for n in dict.fromkeys(names)]
 
 
 # ---------------------------------------------------------------------------- sites
@@ -90,22 +133,99 @@ def site_rows(conn: Connection, code: str | None) -> list[Row[Any]]:
     return list(conn.execute(query))
 
 
+# ---------------------------------------------------------------------------- scalar counts
+
+
+@cache
+def _counts_stmt() -> Any:
+    """Every single-number count of a report, as scalar subqueries of one SELECT."""
+    before_order = _unindexed(ORDER.c.reported_at) < _end()
+    order_site = ORDER.c.site_id == _site()
+    parcel_site = PARCEL.c.site_id == _site()
+    # sent_at has no index. An outbox message is never sent before its (indexed) not_before
+    # and its retries end within a day, so a week's margin keeps the count exact; a contact
+    # made by hand (phone, visit: notify.record_contact) has no not_before at all.
+    reminder = (
+        NOTIFICATION.c.site_id == _site(),
+        NOTIFICATION.c.kind == "reminder",
+        NOTIFICATION.c.status == "sent",
+        _in(NOTIFICATION.c.sent_at),
+    )
+    counts = {
+        # escalation only ever raises a complaint to hot or major (CP-9, CP-3): the indexed
+        # level narrows the search before the unindexed escalated_at
+        "escalated": _count(
+            COMPLAINT,
+            COMPLAINT.c.site_id == _site(),
+            COMPLAINT.c.level.in_(("hot", "major")),
+            _in(COMPLAINT.c.escalated_at),
+        ),
+        "completed_in_period": _count(ORDER, order_site, _in(ORDER.c.completed_at)),
+        # open at the end: open now, plus completed or cancelled since (indexed terms only)
+        "open_now": _count(ORDER, order_site, ORDER.c.stage.in_(OPEN_STAGES), before_order),
+        "completed_since": _count(ORDER, order_site, ORDER.c.completed_at >= _end(), before_order),
+        "cancelled_since": _count(
+            ORDER,
+            order_site,
+            ORDER.c.stage == "cancelled",
+            ORDER.c.cancelled_at >= _end(),
+            ORDER.c.completed_at.is_(None),
+            before_order,
+        ),
+        # a refused item (P-1) never entered the desk: it counts as refused, not received
+        "received": _count(
+            PARCEL, parcel_site, _in(PARCEL.c.received_at), PARCEL.c.status != "refused"
+        ),
+        "refused": _count(
+            PARCEL, parcel_site, PARCEL.c.status == "refused", _in(PARCEL.c.received_at)
+        ),
+        "picked_up": _count(PARCEL, parcel_site, _in(PARCEL.c.picked_up_at)),
+        "returned": _count(
+            PARCEL, parcel_site, PARCEL.c.status == "returned", _in(PARCEL.c.returned_at)
+        ),
+        "reminders_queued": _count(
+            NOTIFICATION,
+            NOTIFICATION.c.not_before >= sa.bindparam("margin_start", type_=UTCDateTime),
+            NOTIFICATION.c.not_before < _end(),
+            *reminder,
+        ),
+        "reminders_by_hand": _count(NOTIFICATION, NOTIFICATION.c.not_before.is_(None), *reminder),
+    }
+    return sa.select(*(value.label(key) for key, value in counts.items()))
+
+
+def counts(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, int]:
+    """The period's single-number figures (escalations, order backlog, parcel movements)."""
+    row = conn.execute(_counts_stmt(), _params(site_id, start, end)).one()
+    out = {key: int(value or 0) for key, value in row._mapping.items()}
+    out["open_at_end"] = (
+        out.pop("open_now") + out.pop("completed_since") + out.pop("cancelled_since")
+    )
+    out["reminders_sent"] = out.pop("reminders_queued") + out.pop("reminders_by_hand")
+    return out
+
+
 # ---------------------------------------------------------------------------- calls
+
+
+@cache
+def _calls_stmt(dialect: str) -> Any:
+    bucket = _hour_bucket(dialect, CALL.c.received_at).label("bucket")
+    return (
+        sa.select(CALL.c.category, CALL.c.channel, CALL.c.night, bucket, sa.func.count())
+        .where(CALL.c.site_id == _site(), _in(CALL.c.received_at))
+        .group_by(CALL.c.category, CALL.c.channel, CALL.c.night, bucket)
+    )
 
 
 def calls_summary(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, Any]:
     """Total, by category, by channel, night calls (R-5) and hourly counts in ONE group-by."""
-    bucket = _hour_bucket(conn, CALL.c.received_at, start).label("bucket")
-    query = (
-        sa.select(CALL.c.category, CALL.c.channel, CALL.c.night, bucket, sa.func.count().label("n"))
-        .where(CALL.c.site_id == site_id, _in(CALL.c.received_at, start, end))
-        .group_by(CALL.c.category, CALL.c.channel, CALL.c.night, bucket)
-    )
     by_category = _zeros(CATEGORIES)
     by_channel = _zeros(CHANNELS)
     by_bucket: dict[int, int] = {}
     total = night = 0
-    for category, channel, is_night, hour, n in conn.execute(query):
+    stmt = _calls_stmt(conn.dialect.name)
+    for category, channel, is_night, hour, n in conn.execute(stmt, _params(site_id, start, end)):
         total += n
         by_category[category] = by_category.get(category, 0) + n
         by_channel[channel] = by_channel.get(channel, 0) + n
@@ -121,34 +241,37 @@ def calls_summary(conn: Connection, site_id: int, start: datetime, end: datetime
     }
 
 
+@cache
+def _hourly_stmt(dialect: str, table: str, column: str) -> Any:
+    col = _T[table].c[column]
+    bucket = _hour_bucket(dialect, col).label("bucket")
+    return (
+        sa.select(bucket, sa.func.count())
+        .where(_T[table].c.site_id == _site(), _in(col))
+        .group_by(bucket)
+    )
+
+
 def hourly_counts(
     conn: Connection, table: sa.Table, column: str, site_id: int, start: datetime, end: datetime
 ) -> dict[int, int]:
     """Rows whose ``column`` falls in the period, by whole hours since its start."""
-    col = table.c[column]
-    bucket = _hour_bucket(conn, col, start).label("bucket")
-    query = (
-        sa.select(bucket, sa.func.count())
-        .where(table.c.site_id == site_id, _in(col, start, end))
-        .group_by(bucket)
-    )
-    return {int(b): int(n) for b, n in conn.execute(query)}
+    stmt = _hourly_stmt(conn.dialect.name, table.name, column)
+    return {int(b): int(n) for b, n in conn.execute(stmt, _params(site_id, start, end))}
 
 
 # ---------------------------------------------------------------------------- complaints
 
 
-def complaints_summary(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> dict[str, Any]:
-    """The period's complaints by scheme, level and cause class; open at the period's end."""
+@cache
+def _complaints_stmt() -> Any:
     still_open = sa.and_(
-        sa.or_(COMPLAINT.c.resolved_at.is_(None), COMPLAINT.c.resolved_at >= end),
-        sa.or_(COMPLAINT.c.closed_at.is_(None), COMPLAINT.c.closed_at >= end),
+        sa.or_(COMPLAINT.c.resolved_at.is_(None), COMPLAINT.c.resolved_at >= _end()),
+        sa.or_(COMPLAINT.c.closed_at.is_(None), COMPLAINT.c.closed_at >= _end()),
     )
     open_flag = sa.case((still_open, 1), else_=0).label("open")
     repeat_flag = sa.case((COMPLAINT.c.repeat.is_(True), 1), else_=0).label("rep")
-    query = (
+    return (
         sa.select(
             COMPLAINT.c.scheme,
             COMPLAINT.c.level,
@@ -157,66 +280,58 @@ def complaints_summary(
             repeat_flag,
             sa.func.count().label("n"),
         )
-        .where(COMPLAINT.c.site_id == site_id, _in(COMPLAINT.c.received_at, start, end))
+        .where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at))
         .group_by(
             COMPLAINT.c.scheme, COMPLAINT.c.level, COMPLAINT.c.cause_class, open_flag, repeat_flag
         )
     )
-    rows = [tuple(r) for r in conn.execute(query)]
-    # escalation only ever raises a complaint to hot or major (CP-9, CP-3): the indexed
-    # level narrows the search before the unindexed escalated_at
-    escalated = _count(
-        conn,
-        COMPLAINT,
-        COMPLAINT.c.site_id == site_id,
-        COMPLAINT.c.level.in_(("hot", "major")),
-        _in(COMPLAINT.c.escalated_at, start, end),
+
+
+def complaints_summary(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    """The period's complaints by scheme, level, cause class; open at the end; repeats."""
+    return [tuple(r) for r in conn.execute(_complaints_stmt(), _params(site_id, start, end))]
+
+
+@cache
+def _by_department_stmt() -> Any:
+    return (
+        sa.select(COMPLAINT.c.department, sa.func.count())
+        .where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at))
+        .group_by(COMPLAINT.c.department)
+        .order_by(sa.func.count().desc(), COMPLAINT.c.department)
     )
-    return {"groups": rows, "escalated": escalated}
 
 
 def complaints_by_department(
     conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> dict[str, int]:
-    query = (
-        sa.select(COMPLAINT.c.department, sa.func.count())
-        .where(COMPLAINT.c.site_id == site_id, _in(COMPLAINT.c.received_at, start, end))
-        .group_by(COMPLAINT.c.department)
-        .order_by(sa.func.count().desc(), COMPLAINT.c.department)
+    rows = conn.execute(_by_department_stmt(), _params(site_id, start, end))
+    return {dept or "": int(n) for dept, n in rows}
+
+
+@cache
+def _complaint_rows_stmt() -> Any:
+    from shiftdesk.clocks.complaints import ComplaintLike
+
+    return (
+        sa.select(*_clock_columns(COMPLAINT, ComplaintLike))
+        .where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at))
+        .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
     )
-    return {dept or "": int(n) for dept, n in conn.execute(query)}
-
-
-COMPLAINT_CLOCK_COLUMNS = [c for c in COMPLAINT.c if c.name not in ("version",)]
 
 
 def complaint_rows(
     conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> list[Row[Any]]:
     """The period's complaints as plain rows, for the complaint clock functions."""
-    query = (
-        sa.select(*COMPLAINT_CLOCK_COLUMNS)
-        .where(COMPLAINT.c.site_id == site_id, _in(COMPLAINT.c.received_at, start, end))
-        .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
-    )
-    return list(conn.execute(query))
+    return list(conn.execute(_complaint_rows_stmt(), _params(site_id, start, end)))
 
 
-def complaint_list(
-    conn: Connection, site_id: int, start: datetime, end: datetime, *, notable_only: bool
-) -> list[Row[Any]]:
-    """Complaints with their unit: for monthly summaries (S-4) and repeat detection (S-6)."""
-    cond = [COMPLAINT.c.site_id == site_id, _in(COMPLAINT.c.received_at, start, end)]
-    if notable_only:
-        cond.append(
-            sa.or_(
-                COMPLAINT.c.level.in_(("major", "hot", "important")),
-                COMPLAINT.c.repeat.is_(True),
-                COMPLAINT.c.escalated_at.is_not(None),
-                sa.and_(COMPLAINT.c.resolved_at.is_(None), COMPLAINT.c.closed_at.is_(None)),
-            )
-        )
-    query = (
+@cache
+def _notable_stmt() -> Any:
+    return (
         sa.select(
             COMPLAINT.c.id,
             COMPLAINT.c.received_at,
@@ -236,22 +351,32 @@ def complaint_list(
                 UNIT, UNIT.c.id == CALL.c.unit_id
             )
         )
-        .where(*cond)
+        .where(
+            COMPLAINT.c.site_id == _site(),
+            _in(COMPLAINT.c.received_at),
+            sa.or_(
+                COMPLAINT.c.level.in_(("major", "hot", "important")),
+                COMPLAINT.c.repeat.is_(True),
+                COMPLAINT.c.escalated_at.is_not(None),
+                sa.and_(COMPLAINT.c.resolved_at.is_(None), COMPLAINT.c.closed_at.is_(None)),
+            ),
+        )
         .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
     )
-    return list(conn.execute(query))
 
 
-def repeated_complaints(
-    conn: Connection, site_id: int, start: datetime, end: datetime, *, at_least: int
+def notable_complaints(
+    conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> list[Row[Any]]:
-    """The same matter complained about ``at_least`` times (S-6): one unit, one department.
+    """Major, hot or important complaints, repeats, escalations and those still open, with
+    their unit: the monthly summary's list (S-4, CP-6)."""
+    return list(conn.execute(_notable_stmt(), _params(site_id, start, end)))
 
-    A complaint's unit is that of the call that opened it; complaints without a unit are
-    not grouped (there is nothing to say they are about the same matter).
-    """
+
+@cache
+def _repeated_complaints_stmt() -> Any:
     n = sa.func.count().label("complaints")
-    query = (
+    return (
         sa.select(
             CALL.c.unit_id,
             UNIT.c.code.label("unit"),
@@ -265,36 +390,37 @@ def repeated_complaints(
                 UNIT, UNIT.c.id == CALL.c.unit_id
             )
         )
-        .where(COMPLAINT.c.site_id == site_id, _in(COMPLAINT.c.received_at, start, end))
+        .where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at))
         .group_by(CALL.c.unit_id, UNIT.c.code, COMPLAINT.c.department)
-        .having(sa.func.count() >= at_least)
+        .having(sa.func.count() >= sa.bindparam("at_least", type_=sa.Integer))
         .order_by(n.desc(), UNIT.c.code, COMPLAINT.c.department)
     )
-    return list(conn.execute(query))
+
+
+def repeated_complaints(
+    conn: Connection, site_id: int, start: datetime, end: datetime, *, at_least: int
+) -> list[Row[Any]]:
+    """The same matter complained about ``at_least`` times (S-6): one unit, one department.
+
+    A complaint's unit is that of the call that opened it; complaints without a unit are
+    not grouped (there is nothing to say they are about the same matter).
+    """
+    params = _params(site_id, start, end, at_least=at_least)
+    return list(conn.execute(_repeated_complaints_stmt(), params))
 
 
 # ---------------------------------------------------------------------------- work orders
 
 
-def _done_by(col: Any, end: datetime) -> Any:
-    return sa.and_(col.is_not(None), col < end)
-
-
-def orders_summary(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> dict[str, Any]:
-    """The period's orders (by reported time) as they stood at its end, by trade and priority.
-
-    completed: completed before the end; cancelled: cancelled (and not completed) before it;
-    uncompleted (S-1): neither. rework: orders that redo an earlier one (返修).
-    """
-    completed = _done_by(ORDER.c.completed_at, end)
-    cancelled = sa.and_(sa.not_(completed), _done_by(ORDER.c.cancelled_at, end))
+@cache
+def _orders_stmt() -> Any:
+    completed = _done_by(ORDER.c.completed_at)
+    cancelled = sa.and_(sa.not_(completed), _done_by(ORDER.c.cancelled_at))
     state = sa.case((completed, "completed"), (cancelled, "cancelled"), else_="uncompleted").label(
         "state"
     )
     rework = sa.case((ORDER.c.rework_of_id.is_not(None), 1), else_=0).label("rework")
-    query = (
+    return (
         sa.select(
             ORDER.c.trade,
             ORDER.c.priority,
@@ -303,74 +429,39 @@ def orders_summary(
             rework,
             sa.func.count().label("n"),
         )
-        .where(ORDER.c.site_id == site_id, _in(ORDER.c.reported_at, start, end))
+        .where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at))
         .group_by(ORDER.c.trade, ORDER.c.priority, ORDER.c.assignee, state, rework)
     )
-    return {"groups": [tuple(r) for r in conn.execute(query)]}
 
 
-def orders_completed_during(conn: Connection, site_id: int, start: datetime, end: datetime) -> int:
-    """Completions inside the period, whatever day the order was reported (throughput)."""
-    return _count(conn, ORDER, ORDER.c.site_id == site_id, _in(ORDER.c.completed_at, start, end))
+def orders_summary(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    """The period's orders (by reported time) as they stood at its end, by trade, priority
+    and assignee: completed before the end; cancelled (and not completed) before it;
+    uncompleted (S-1): neither. rework: orders that redo an earlier one (返修)."""
+    return [tuple(r) for r in conn.execute(_orders_stmt(), _params(site_id, start, end))]
 
 
-def orders_open_at(conn: Connection, site_id: int, end: datetime) -> int:
-    """Orders open at ``end`` (the carried-over backlog), from indexed columns only.
+@cache
+def _order_rows_stmt() -> Any:
+    from shiftdesk.clocks.workorders import OrderLike
 
-    Open now and reported before ``end``, plus those completed or cancelled since ``end``.
-    """
-    before = _unindexed(ORDER.c.reported_at) < end
-    open_now = _count(
-        conn, ORDER, ORDER.c.site_id == site_id, ORDER.c.stage.in_(OPEN_STAGES), before
+    return (
+        sa.select(*_clock_columns(ORDER, OrderLike))
+        .where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at))
+        .order_by(ORDER.c.reported_at, ORDER.c.id)
     )
-    completed_since = _count(
-        conn, ORDER, ORDER.c.site_id == site_id, ORDER.c.completed_at >= end, before
-    )
-    cancelled_since = _count(
-        conn,
-        ORDER,
-        ORDER.c.site_id == site_id,
-        ORDER.c.stage == "cancelled",
-        ORDER.c.cancelled_at >= end,
-        ORDER.c.completed_at.is_(None),
-        before,
-    )
-    return open_now + completed_since + cancelled_since
-
-
-#: the columns a clock function may read from a work order; everything but free text
-ORDER_CLOCK_COLUMNS = [
-    c
-    for c in ORDER.c
-    if c.name
-    not in (
-        "summary",
-        "result",
-        "unfinished_reason",
-        "cancel_reason",
-        "reporter_name",
-        "reporter_phone",
-        "location",
-        "version",
-    )
-]
 
 
 def order_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
     """The period's orders (by reported time) as plain rows for the work-order clocks."""
-    query = (
-        sa.select(*ORDER_CLOCK_COLUMNS)
-        .where(ORDER.c.site_id == site_id, _in(ORDER.c.reported_at, start, end))
-        .order_by(ORDER.c.reported_at, ORDER.c.id)
-    )
-    return list(conn.execute(query))
+    return list(conn.execute(_order_rows_stmt(), _params(site_id, start, end)))
 
 
-def unfinished_orders(
-    conn: Connection, site_id: int, start: datetime, end: datetime, *, limit: int | None = None
-) -> list[Row[Any]]:
-    """The period's orders neither completed nor cancelled by its end (S-2, R-13)."""
-    query = (
+@cache
+def _unfinished_stmt() -> Any:
+    return (
         sa.select(
             ORDER.c.id,
             UNIT.c.code.label("unit"),
@@ -386,22 +477,26 @@ def unfinished_orders(
         )
         .select_from(ORDER.outerjoin(UNIT, UNIT.c.id == ORDER.c.unit_id))
         .where(
-            ORDER.c.site_id == site_id,
-            _in(ORDER.c.reported_at, start, end),
-            sa.not_(_done_by(ORDER.c.completed_at, end)),
-            sa.not_(_done_by(ORDER.c.cancelled_at, end)),
+            ORDER.c.site_id == _site(),
+            _in(ORDER.c.reported_at),
+            sa.not_(_done_by(ORDER.c.completed_at)),
+            sa.not_(_done_by(ORDER.c.cancelled_at)),
         )
         .order_by(ORDER.c.reported_at, ORDER.c.id)
     )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(conn.execute(query))
 
 
-def rework_orders(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
-    """Re-repairs (返修) reported in the period, with the order they redo (S-3)."""
+def unfinished_orders(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> list[Row[Any]]:
+    """The period's orders neither completed nor cancelled by its end (S-2, R-13)."""
+    return list(conn.execute(_unfinished_stmt(), _params(site_id, start, end)))
+
+
+@cache
+def _rework_stmt() -> Any:
     orig = ORDER.alias("orig")
-    query = (
+    return (
         sa.select(
             ORDER.c.id,
             UNIT.c.code.label("unit"),
@@ -421,18 +516,20 @@ def rework_orders(conn: Connection, site_id: int, start: datetime, end: datetime
                 UNIT, UNIT.c.id == ORDER.c.unit_id
             )
         )
-        .where(ORDER.c.site_id == site_id, _in(ORDER.c.reported_at, start, end))
+        .where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at))
         .order_by(ORDER.c.reported_at, ORDER.c.id)
     )
-    return list(conn.execute(query))
 
 
-def repeated_repairs(
-    conn: Connection, site_id: int, start: datetime, end: datetime, *, at_least: int
-) -> list[Row[Any]]:
-    """The same repair ``at_least`` times (S-6): one unit, one trade, N orders in the period."""
+def rework_orders(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
+    """Re-repairs (返修) reported in the period, with the order they redo (S-3)."""
+    return list(conn.execute(_rework_stmt(), _params(site_id, start, end)))
+
+
+@cache
+def _repeated_repairs_stmt() -> Any:
     n = sa.func.count().label("orders")
-    query = (
+    return (
         sa.select(
             ORDER.c.unit_id,
             UNIT.c.code.label("unit"),
@@ -443,28 +540,31 @@ def repeated_repairs(
         )
         .select_from(ORDER.join(UNIT, UNIT.c.id == ORDER.c.unit_id))
         .where(
-            ORDER.c.site_id == site_id,
-            _in(ORDER.c.reported_at, start, end),
+            ORDER.c.site_id == _site(),
+            _in(ORDER.c.reported_at),
             ORDER.c.stage != "cancelled",
         )
         .group_by(ORDER.c.unit_id, UNIT.c.code, ORDER.c.trade)
-        .having(sa.func.count() >= at_least)
+        .having(sa.func.count() >= sa.bindparam("at_least", type_=sa.Integer))
         .order_by(n.desc(), UNIT.c.code, ORDER.c.trade)
     )
-    return list(conn.execute(query))
+
+
+def repeated_repairs(
+    conn: Connection, site_id: int, start: datetime, end: datetime, *, at_least: int
+) -> list[Row[Any]]:
+    """The same repair ``at_least`` times (S-6): one unit, one trade, N orders in the period."""
+    params = _params(site_id, start, end, at_least=at_least)
+    return list(conn.execute(_repeated_repairs_stmt(), params))
 
 
 # ---------------------------------------------------------------------------- callbacks
 
 
-def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
-    """Callbacks falling due in the period, for the callback clock (CB-1..CB-3).
-
-    ``started_at`` is what the callback's window runs from: the repair's completion, or the
-    complaint's resolution; ``rained_at`` opens a leak's window.
-    """
+@cache
+def _callback_rows_stmt() -> Any:
     started = sa.func.coalesce(ORDER.c.completed_at, COMPLAINT.c.resolved_at)
-    query = (
+    return (
         sa.select(
             CALLBACK.c.id,
             CALLBACK.c.kind,
@@ -481,10 +581,38 @@ def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime
                 COMPLAINT, COMPLAINT.c.id == CALLBACK.c.complaint_id
             )
         )
-        .where(CALLBACK.c.site_id == site_id, _in(CALLBACK.c.due_at, start, end))
+        .where(CALLBACK.c.site_id == _site(), _in(CALLBACK.c.due_at))
         .order_by(CALLBACK.c.due_at, CALLBACK.c.id)
     )
-    return list(conn.execute(query))
+
+
+def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
+    """Callbacks falling due in the period, for the callback clock (CB-1..CB-3).
+
+    ``started_at`` is what the callback's window runs from: the repair's completion, or the
+    complaint's resolution; ``rained_at`` opens a leak's window.
+    """
+    return list(conn.execute(_callback_rows_stmt(), _params(site_id, start, end)))
+
+
+@cache
+def _outcomes_stmt() -> Any:
+    made = (
+        sa.select(CALLBACK.c.outcome, sa.func.count())
+        .where(CALLBACK.c.site_id == _site(), _in(CALLBACK.c.done_at))
+        .group_by(CALLBACK.c.outcome)
+    )
+    unreachable = sa.select(
+        sa.literal("unreachable_open"),
+        _count(
+            CALLBACK,
+            CALLBACK.c.site_id == _site(),
+            CALLBACK.c.done_at.is_(None),
+            CALLBACK.c.attempts > 0,
+            _in(CALLBACK.c.last_attempt_at),
+        ),
+    )
+    return sa.union_all(made, unreachable)
 
 
 def callback_outcomes(
@@ -493,28 +621,16 @@ def callback_outcomes(
     """Outcomes in the period: callbacks made (satisfied / unsatisfied, by when they were
     done), and callbacks whose resident could not be reached (their last unreachable
     attempt in the period; such a callback stays due and is chased, CB-6)."""
-    query = (
-        sa.select(CALLBACK.c.outcome, sa.func.count())
-        .where(CALLBACK.c.site_id == site_id, _in(CALLBACK.c.done_at, start, end))
-        .group_by(CALLBACK.c.outcome)
-    )
-    out = {outcome or "": int(n) for outcome, n in conn.execute(query)}
-    out["unreachable"] = out.get("unreachable", 0) + _count(
-        conn,
-        CALLBACK,
-        CALLBACK.c.site_id == site_id,
-        CALLBACK.c.done_at.is_(None),
-        CALLBACK.c.attempts > 0,
-        _in(CALLBACK.c.last_attempt_at, start, end),
-    )
+    out: dict[str, int] = {}
+    for outcome, n in conn.execute(_outcomes_stmt(), _params(site_id, start, end)):
+        key = "unreachable" if outcome == "unreachable_open" else outcome or ""
+        out[key] = out.get(key, 0) + int(n or 0)
     return out
 
 
-def unsatisfied_callbacks(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> list[Row[Any]]:
-    """Unsatisfactory callbacks made in the period, with what they were about (S-6)."""
-    query = (
+@cache
+def _unsatisfied_stmt() -> Any:
+    return (
         sa.select(
             CALLBACK.c.id,
             CALLBACK.c.kind,
@@ -532,68 +648,39 @@ def unsatisfied_callbacks(
             )
         )
         .where(
-            CALLBACK.c.site_id == site_id,
-            _in(CALLBACK.c.done_at, start, end),
+            CALLBACK.c.site_id == _site(),
+            _in(CALLBACK.c.done_at),
             CALLBACK.c.outcome == "unsatisfied",
         )
         .order_by(CALLBACK.c.done_at, CALLBACK.c.id)
     )
-    return list(conn.execute(query))
+
+
+def unsatisfied_callbacks(
+    conn: Connection, site_id: int, start: datetime, end: datetime
+) -> list[Row[Any]]:
+    """Unsatisfactory callbacks made in the period, with what they were about (S-6)."""
+    return list(conn.execute(_unsatisfied_stmt(), _params(site_id, start, end)))
 
 
 # ---------------------------------------------------------------------------- parcels
 
 
-def parcels_summary(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> dict[str, Any]:
-    """Received, picked up and returned in the period; the items waiting at its end.
-
-    "Waiting at the end" is assembled from indexed columns: waiting now, plus picked up or
-    returned since the end; refused items never wait. Only the check-in times of the
-    waiting items come back (``waiting_received``), for the parcel clock (P-9) to judge.
-    """
-    site = PARCEL.c.site_id == site_id
-    # a refused item (P-1) never entered the desk: it counts as refused, not received
-    received = _count(
-        conn, PARCEL, site, _in(PARCEL.c.received_at, start, end), PARCEL.c.status != "refused"
-    )
-    refused = _count(
-        conn, PARCEL, site, PARCEL.c.status == "refused", _in(PARCEL.c.received_at, start, end)
-    )
-    picked_up = _count(conn, PARCEL, site, _in(PARCEL.c.picked_up_at, start, end))
-    returned = _count(
-        conn, PARCEL, site, PARCEL.c.status == "returned", _in(PARCEL.c.returned_at, start, end)
-    )
-    before = _unindexed(PARCEL.c.received_at) < end
-    waiting = sa.union_all(
+@cache
+def _waiting_stmt() -> Any:
+    site = PARCEL.c.site_id == _site()
+    before = _unindexed(PARCEL.c.received_at) < _end()
+    return sa.union_all(
         sa.select(PARCEL.c.received_at).where(site, PARCEL.c.status == "waiting", before),
-        sa.select(PARCEL.c.received_at).where(site, PARCEL.c.picked_up_at >= end, before),
+        sa.select(PARCEL.c.received_at).where(site, PARCEL.c.picked_up_at >= _end(), before),
         sa.select(PARCEL.c.received_at).where(
-            site, PARCEL.c.status == "returned", PARCEL.c.returned_at >= end, before
+            site, PARCEL.c.status == "returned", PARCEL.c.returned_at >= _end(), before
         ),
     )
-    waiting_received = [r[0] for r in conn.execute(waiting)]
-    # sent_at has no index. An outbox message is never sent before its (indexed) not_before
-    # and its retries end within a day, so a week's margin keeps the count exact; a contact
-    # made by hand (phone, visit: notify.record_contact) has no not_before at all.
-    sent_reminder = (
-        NOTIFICATION.c.site_id == site_id,
-        NOTIFICATION.c.kind == "reminder",
-        NOTIFICATION.c.status == "sent",
-        _in(NOTIFICATION.c.sent_at, start, end),
-    )
-    reminders = _count(
-        conn,
-        NOTIFICATION,
-        _in(NOTIFICATION.c.not_before, start - REMINDER_MARGIN, end),
-        *sent_reminder,
-    ) + _count(conn, NOTIFICATION, NOTIFICATION.c.not_before.is_(None), *sent_reminder)
-    return {
-        "received": received,
-        "picked_up": picked_up,
-        "waiting_received": waiting_received,
-        "reminders_sent": reminders,
-        "returned": returned,
-        "refused": refused,
-    }
+
+
+def parcels_waiting(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
+    """The check-in times of the items at the desk at the end of the period, for the parcel
+    clock (P-9). Assembled from indexed columns: waiting now, plus picked up or returned
+    since the end; refused items never wait."""
+    return [r[0] for r in conn.execute(_waiting_stmt(), _params(site_id, start, end))]
