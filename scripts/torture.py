@@ -530,6 +530,7 @@ class _Backup:
         config.write_text('locale = "en"\n', encoding="utf-8")
         self.target = target
         self.started = time.time()
+        self.finished: float | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shiftdesk", "--db", url, "db", "backup", str(target)],
             stdout=subprocess.PIPE,
@@ -539,10 +540,17 @@ class _Backup:
             env={**os.environ, "SHIFTDESK_CONFIG": str(config)},
         )
 
+    def poll(self) -> None:
+        """Note when the command finished (the writers are still writing then)."""
+        if self.finished is None and self.proc.poll() is not None:
+            self.finished = time.time()
+
     def finish(self) -> dict[str, Any]:
         output, _ = self.proc.communicate(timeout=300)
+        self.poll()
+        assert self.finished is not None
         return {
-            "seconds": round(time.time() - self.started, 2),
+            "seconds": round(self.finished - self.started, 2),
             "exit_code": self.proc.returncode,
             "output": (output or "").strip()[-300:],
             "mode": oct(self.target.stat().st_mode & 0o777) if self.target.exists() else None,
@@ -601,6 +609,8 @@ def run(
     # with kills: spread them over the run, at random moments, at random writers
     kill_times = sorted(started + rng.uniform(0.05, 0.95) * seconds for _ in range(kills))
     while time.time() < deadline:
+        if backup_job is not None:
+            backup_job.poll()
         if backup_at is not None and time.time() >= backup_at:
             backup_at = None
             backup_job = _Backup(url, backup_path, workdir)
@@ -656,6 +666,12 @@ def run(
     if backup_report is not None:
         assert backup_job is not None
         opened = verify(f"sqlite:///{backup_path}", records, before=backup_job.started)
+        # the writers were not held up: saves acknowledged while the backup command ran
+        backup_report["writes_meanwhile"] = sum(
+            1
+            for r in records
+            if r.get("op") in ACKED and backup_job.started <= r["t"] <= (backup_job.finished or 0)
+        )
         backup_report.update(
             {
                 "integrity": opened["integrity"],
