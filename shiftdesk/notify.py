@@ -24,7 +24,7 @@ The API other areas use (statistics e-mail, alarms)::
     ...  # commit (transact does)
     report = notify.deliver_due(engine, settings)     # in a worker thread or a cron job
 
-``send_now(urls, title, body)`` sends at once without the outbox (``notify test``).
+``send_now(urls, title, body)`` sends at once without the outbox (``parcels notify-test``).
 """
 
 from __future__ import annotations

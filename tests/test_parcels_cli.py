@@ -280,3 +280,25 @@ def test_contact_and_do_not_notify(db: tuple[Engine, Estate]) -> None:
     with read_session(engine) as s:
         notes = [n.note for n in s.exec(select(Notification)).all()]
     assert notes == ["Saturday", "abroad until May"]
+
+
+def test_notify_test_reports_each_channel(
+    db: tuple[Engine, Estate], http_receiver: HttpReceiver
+) -> None:
+    from tests.parcels_helpers import free_port
+
+    dead = f"json://127.0.0.1:{free_port()}/nobody"
+    code, out, _ = run("parcels", "notify-test", "--url", http_receiver.url(), "--url", dead)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert lines[0].endswith(": sent") and "127.0.0.1" in lines[1]
+    assert http_receiver.received[0]["title"] == "shiftdesk test message"
+    code, out, _ = run(
+        "parcels",
+        "notify-test",
+        "--url",
+        http_receiver.url("sms", "?:to={phone}"),
+        "--phone",
+        "13800138000",
+    )
+    assert code == 0 and http_receiver.received[1]["to"] == "13800138000"

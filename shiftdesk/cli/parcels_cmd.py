@@ -519,3 +519,35 @@ def do_not_notify(
     resident = transact(st.engine(), _set, actor=st.actor())
     key = "parcels.cli.dnd_off" if off else "parcels.cli.dnd_on"
     typer.echo(t(key, name=resident.name))
+
+
+@app.command("notify-test")
+def notify_test(
+    ctx: typer.Context,
+    url: list[str] = typer.Option(
+        [], "--url", help="Apprise URL to try (default: every URL in notifications.urls)."
+    ),
+    phone: str = typer.Option("", "--phone", help="Number for URLs with {phone}."),
+) -> None:
+    """Send a test message through each channel now (no outbox); exit 1 if one failed."""
+    from shiftdesk import notify
+    from shiftdesk.i18n import t
+
+    st = state(ctx)
+    urls = list(url) or list(st.settings.notifications.urls)
+    if not urls:
+        fail(t("parcels.cli.notice.none"))
+    title = t("parcels.cli.test.title")
+    body = t("parcels.cli.test.body", site=st.settings.site.name)
+    failed = 0
+    for template in urls:
+        if "{phone}" in template and not phone:
+            typer.echo(f"{notify.redact(template)}: {t('parcels.cli.test.needs_phone')}")
+            failed += 1
+            continue
+        result = notify.send_now([notify.render_url(template, phone)], title, body)
+        status = t("parcels.cli.test.ok") if result.sent else "; ".join(result.errors)
+        typer.echo(f"{notify.redact(template)}: {status}")
+        failed += result.failed
+    if failed:
+        raise typer.Exit(1)
