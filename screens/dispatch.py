@@ -92,10 +92,10 @@ class DispatchScreen(ModeScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-top"):
             yield Input(placeholder=t("dispatch.board.search"), id="search", compact=True)
-            yield Static(t("dispatch.board.loading"), id="board-counts")
-        yield Static("", id="board-header")
+            yield Static(t("dispatch.board.loading"), id="board-counts", markup=False)
+        yield Static("", id="board-header", markup=False)
         yield OrderList(id="board")
-        yield Static("", id="board-detail")
+        yield Static("", id="board-detail", markup=False)
 
     @property
     def feed(self) -> DispatchFeed:
@@ -121,7 +121,9 @@ class DispatchScreen(ModeScreen):
             self._rebuild()
 
     def on_resize(self) -> None:
-        self.query_one("#board-header", Static).update(header_line(self.board.size.width))
+        self.query_one("#board-header", Static).update(
+            header_line(self.board.size.width), layout=False
+        )
 
     # ------------------------------------------------------------------ data
 
@@ -160,7 +162,9 @@ class DispatchScreen(ModeScreen):
         board = self.board
         board.now = now
         board.set_ids(ids, rows)
-        self.query_one("#board-header", Static).update(header_line(board.size.width or 80))
+        self.query_one("#board-header", Static).update(
+            header_line(board.size.width or 80), layout=False
+        )
         self._show_counts()
         self._show_detail()
 
@@ -187,14 +191,14 @@ class DispatchScreen(ModeScreen):
             parts.append(t("dispatch.filter.breached_short"))
         if parts:
             text += " │ " + t("dispatch.board.filtered", filters=", ".join(parts))
-        self.query_one("#board-counts", Static).update(text)
+        self.query_one("#board-counts", Static).update(text, layout=False)
 
     @on(OrderList.CursorMoved)
     def _show_detail(self) -> None:
         row = self._row()
         detail = self.query_one("#board-detail", Static)
         if row is None:
-            detail.update(t("dispatch.board.empty") if self.feed.loaded else "")
+            detail.update(t("dispatch.board.empty") if self.feed.loaded else "", layout=False)
             return
         bits = [f"#{row.id} {row.where}"]
         who = " ".join(x for x in (row.reporter_name, row.reporter_phone) if x)
@@ -212,7 +216,10 @@ class DispatchScreen(ModeScreen):
         if row.stage == "unfinished" and row.unfinished_reason:
             second = f"{t('dispatch.stage.unfinished')}: {row.unfinished_reason} │ {second}"
         width = max(self.size.width - 2, 20)
-        detail.update(fit(" · ".join(bits), width).rstrip() + "\n" + fit(second, width).rstrip())
+        detail.update(
+            fit(" · ".join(bits), width).rstrip() + "\n" + fit(second, width).rstrip(),
+            layout=False,
+        )
 
     def _row(self) -> BoardRow | None:
         oid = self.board.cursor_id
@@ -255,7 +262,7 @@ class DispatchScreen(ModeScreen):
 
     def _failed(self, exc: Exception) -> None:
         message = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
-        self.notify(message, title=t("error.title"), severity="error", timeout=6)
+        self.notify(message, title=t("error.title"), severity="error", timeout=6, markup=False)
         self.feed.refresh_now()
 
     def _write(self, fn: Any) -> None:

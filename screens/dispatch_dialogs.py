@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
@@ -68,7 +69,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield from self.compose_fields()
             yield Static("", id="error", classes="dialog-error")
             with Horizontal(classes="buttons"):
@@ -83,7 +84,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
         raise NotImplementedError
 
     def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(message)
+        self.query_one("#error", Static).update(Text(message))
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
@@ -203,7 +204,7 @@ class TextDialog(ActionDialog[str]):
         self.initial = value
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(_order_line(self.order))
+        yield Static(_order_line(self.order), markup=False)
         yield Label(self.label)
         yield Input(value=self.initial, max_length=1000, id=self.field)
 
@@ -233,7 +234,7 @@ class CallbackDialog(ActionDialog[CallbackInput]):
     )
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(_order_line(self.order))
+        yield Static(_order_line(self.order), markup=False)
         yield Label(t("dispatch.field.outcome"))
         with RadioSet(id="outcome"):
             for i, outcome in enumerate(OUTCOMES):
@@ -373,7 +374,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
             )
         with Vertical():
             yield Static(t("dispatch.clocks.title", id=o.id), classes="dialog-title")
-            yield Static("\n".join(lines))
+            yield Static("\n".join(lines), markup=False)
             yield Static("\n".join(table), id="clocks", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(t("common.ok"), id="ok", variant="primary")

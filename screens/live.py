@@ -54,13 +54,23 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 _RELEVANT = {"*", "work_order", "breach_ack", "unit", "callback"}
 
 
+DueEntry = tuple[datetime, int, str, tuple[int, str, str]]
+StaticKey = tuple[int, datetime, int]
+
+
 @dataclass
 class FeedRow:
-    """One open order with its open clocks (earliest due first), computed off the UI thread."""
+    """One open order with its open clocks (earliest due first), computed off the UI thread.
+
+    ``skey`` orders rows by (emergency first, due, id); ``dues`` are the row's entries in
+    the feed's sorted list of open clock due times. Both are built here, in the thread.
+    """
 
     row: BoardRow
     clocks: list[Clock]
     haystack: str
+    skey: StaticKey
+    dues: list[DueEntry]
 
     @property
     def id(self) -> int:
@@ -77,22 +87,28 @@ class FeedRow:
     def breached(self, now: datetime) -> bool:
         return bool(self.clocks) and now > self.clocks[0].due_at
 
-    def sort_key(self, now: datetime) -> tuple[int, int, datetime, int]:
-        """Breached first, then emergencies, then least time left (see clocks.urgency_key)."""
-        return (
-            0 if self.breached(now) else 1,
-            0 if self.row.priority == "emergency" else 1,
-            self.due,
-            self.row.id,
-        )
-
 
 def feed_row(row: BoardRow, settings: Settings) -> FeedRow:
     text = " ".join(
         (str(row.id), row.unit_code, row.location, row.summary, row.reporter_name,
          row.reporter_phone, row.assignee, row.team)
     ).lower()  # fmt: skip
-    return FeedRow(row=row, clocks=open_clocks(row, settings), haystack=text)
+    clocks = open_clocks(row, settings)
+    due = clocks[0].due_at if clocks else _FAR
+    return FeedRow(
+        row=row,
+        clocks=clocks,
+        haystack=text,
+        skey=(0 if row.priority == "emergency" else 1, due, row.id),
+        dues=[(c.due_at, row.id, c.kind, breach_key(row.id, c.kind, c.due_at)) for c in clocks],
+    )
+
+
+def _remove(items: list[Any], item: Any) -> None:
+    """Remove one exact item from a sorted list (O(log n) search)."""
+    i = bisect.bisect_left(items, item)
+    if i < len(items) and items[i] == item:
+        del items[i]
 
 
 @dataclass
@@ -125,7 +141,12 @@ class DispatchFeed:
         self.loaded = False
         self.breached_count = 0
         self.unacked: list[tuple[int, str, datetime]] = []
-        self._dues: list[tuple[datetime, int, str]] = []
+        self._dues: list[DueEntry] = []
+        self._static: list[StaticKey] = []
+        self._unacked_keys: set[tuple[int, str, str]] = set()
+        self._alarm_dirty = True
+        self._check_new = False
+        self._pending_emergencies: list[FeedRow] = []
         self._listeners: list[Callable[[FeedUpdate], Any]] = []
         self._thread: threading.Thread | None = None
         self._watcher: ChangeWatcher | None = None
@@ -251,55 +272,100 @@ class DispatchFeed:
         self.app.notify(t("error.database", detail=detail), severity="error")
 
     def _apply(self, diff: FeedDiff) -> None:
+        """Merge a diff: the sorted structures are patched, not rebuilt, for small diffs."""
         update = FeedUpdate(resorted=True)
         if diff.full:
             update.removed = set(self.rows) - {fr.id for fr in diff.rows}
-            self.rows = {fr.id: fr for fr in diff.rows}
+            self.rows = {}
+            self._static = []
+            self._dues = []
         else:
             for gone in diff.removed:
-                if self.rows.pop(gone, None) is not None:
+                old = self.rows.pop(gone, None)
+                if old is not None:
+                    self._forget(old)
                     update.removed.add(gone)
         for fr in diff.rows:
+            old = self.rows.get(fr.id)
+            if old is not None:
+                self._forget(old)
             self.rows[fr.id] = fr
             update.changed.add(fr.id)
+            if diff.full:
+                self._static.append(fr.skey)
+                self._dues.extend(fr.dues)
+            else:
+                bisect.insort(self._static, fr.skey)
+                for entry in fr.dues:
+                    bisect.insort(self._dues, entry)
+            # R-14: an emergency is announced the moment it is reported
+            if (
+                fr.row.priority == "emergency"
+                and fr.row.stage == "reported"
+                and fr.id not in self._emergencies_seen
+            ):
+                self._emergencies_seen.add(fr.id)
+                self._pending_emergencies.append(fr)
+        if diff.full:
+            self._static.sort()
+            self._dues.sort()
         self.acked = diff.acked
-        self._dues = sorted(
-            (c.due_at, fr.id, c.kind) for fr in self.rows.values() for c in fr.clocks
-        )
+        self._alarm_dirty = True
         self.loaded = True
         self._resort(utcnow())
         self.tick(resort=False)
         self._emit(update)
         self._applied.set()
 
+    def _forget(self, fr: FeedRow) -> None:
+        _remove(self._static, fr.skey)
+        for entry in fr.dues:
+            _remove(self._dues, entry)
+
     def _resort(self, now: datetime) -> None:
-        rows = self.rows
-        self.sorted_ids = sorted(rows, key=lambda i: rows[i].sort_key(now))
+        """Urgency order: breached rows first, each part in (emergency, due, id) order.
+
+        A stable partition of the presorted list, so no sort runs on a tick.
+        """
+        breached = [k[2] for k in self._static if k[1] < now]
+        rest = [k[2] for k in self._static if not k[1] < now]
+        self.sorted_ids = breached + rest
         self._last_tick = now
 
     def _emit(self, update: FeedUpdate) -> None:
         for listener in list(self._listeners):
             listener(update)
 
+    def _count(self, now: datetime) -> int:
+        """How many open clocks are past due at ``now`` (a bisect: O(log n))."""
+        return bisect.bisect_left(self._dues, (now, -1, "", ()))
+
     def tick(self, resort: bool = True) -> None:
-        """Once a second: breached count, the alarm, and a re-sort when a clock crossed."""
+        """Once a second: breached count, the alarm, and a re-sort when a clock crossed.
+
+        Cheap when nothing crossed a limit: the unacknowledged list is rebuilt only when
+        the count or the acknowledgements changed.
+        """
         if not self.loaded:
             return
         now = utcnow()
-        count = bisect.bisect_left(self._dues, (now, -1, ""))
+        count = self._count(now)
         crossed = False
         if resort and self._last_tick is not None:
-            before = bisect.bisect_left(self._dues, (self._last_tick, -1, ""))
-            crossed = count != before
-        self.breached_count = count
-        self.unacked = [
-            (oid, kind, due)
-            for due, oid, kind in self._dues[:count]
-            if breach_key(oid, kind, due) not in self.acked
-        ]
+            crossed = count != self._count(self._last_tick)
+        if count != self.breached_count or self._alarm_dirty:
+            self.breached_count = count
+            self.unacked = [
+                (oid, kind, due)
+                for due, oid, kind, key in self._dues[:count]
+                if key not in self.acked
+            ]
+            self._unacked_keys = {breach_key(*b) for b in self.unacked}
+            self._alarm_dirty = False
+            self._check_new = True
         if self.app.breached_count != count:
             self.app.set_breached(count)
-        self._alarm(now)
+        self._alarm()
         if crossed:
             self._resort(now)
             self._emit(FeedUpdate(resorted=True))
@@ -309,23 +375,11 @@ class DispatchFeed:
 
     # ------------------------------------------------------------------ the alarm
 
-    def _alarm(self, now: datetime) -> None:
+    def _alarm(self) -> None:
         if self.app.operator is None:
             return
-        keys = {breach_key(*b) for b in self.unacked}
-        new = keys - self._alarmed
-        self._alarmed &= keys
-        self._alarmed |= new
-        # R-14: an emergency is announced the moment it is reported, before any clock runs out
-        fresh_emergencies = [
-            fr
-            for fr in self.rows.values()
-            if fr.row.priority == "emergency"
-            and fr.row.stage == "reported"
-            and fr.id not in self._emergencies_seen
-        ]
-        for fr in fresh_emergencies:
-            self._emergencies_seen.add(fr.id)
+        ring = False
+        for fr in self._pending_emergencies:
             self.app.notify(
                 t(
                     "dispatch.alarm.emergency",
@@ -337,13 +391,23 @@ class DispatchFeed:
                 title=t("dispatch.alarm.emergency_title"),
                 severity="error",
                 timeout=30,
+                markup=False,
             )
-        if new or fresh_emergencies:
+            ring = True
+        self._pending_emergencies = []
+        keys = self._unacked_keys
+        if self._check_new:
+            self._check_new = False
+            new = keys - self._alarmed
+            self._alarmed = set(keys)
+            ring = ring or bool(new)
+        if ring:
             self.app.bell()
         if not keys:
             self._drop_alarm_note()
             return
-        first = min(self.unacked, key=lambda b: b[2])
+        note = self._alarm_note
+        first = self.unacked[0]  # earliest due first
         oldest = self.rows.get(first[0])
         text = t(
             "dispatch.alarm.text",
@@ -353,10 +417,10 @@ class DispatchFeed:
             clock=t(f"dispatch.clock.{first[1]}"),
             key="F9",
         )
-        if text != self._alarm_text or self._alarm_note is None or self._alarm_note.has_expired:
+        if text != self._alarm_text or note is None or note.has_expired:
             self._drop_alarm_note()
             # stays up until acknowledged (or the breach ends); replaced when it changes
-            note = Notification(text, t("dispatch.alarm.title"), "error", 24 * 3600)
+            note = Notification(text, t("dispatch.alarm.title"), "error", 24 * 3600, markup=False)
             self._alarm_note = note
             self._alarm_text = text
             self.app.post_message(Notify(note))
@@ -381,6 +445,7 @@ class DispatchFeed:
         def done(count: int) -> None:
             for b in breaches:
                 self.acked.setdefault(breach_key(*b), (self.app.actor.name, when))
+            self._alarm_dirty = True
             self.tick(resort=False)
             self.app.notify(t("dispatch.alarm.acked", count=len(breaches)), timeout=4)
             self.refresh_now()

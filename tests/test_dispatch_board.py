@@ -37,7 +37,7 @@ from shiftdesk.models.workorders import BreachAck
 from shiftdesk.sites import get_site
 from shiftdesk.timeutil import utcnow
 from tests.conftest import FROZEN
-from tests.uihelpers import build_app, sign_in
+from tests.uihelpers import build_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -101,6 +101,22 @@ async def settle(pilot: Any) -> None:
     await drain(app)
     await asyncio.wait_for(app.dispatch_feed.refreshed(), 10)
     await pilot.pause()
+
+
+async def sign_in(pilot: Any, name: str = "wangfang", pin: str = "1111") -> None:
+    """As tests.uihelpers.sign_in, tolerating another screen's cancelled exclusive worker."""
+    from screens.signin import SignInScreen
+
+    app = pilot.app
+    await pilot.pause()
+    assert isinstance(app.screen, SignInScreen)
+    app.screen.query_one("#name").value = name
+    app.screen.query_one("#pin").value = pin
+    app.screen.query_one("#pin").focus()
+    await pilot.press("enter")
+    await drain(app)
+    await pilot.pause()
+    assert not isinstance(app.screen, SignInScreen), "sign-in did not complete"
 
 
 async def open_board(pilot: Any) -> OrderList:
