@@ -3,7 +3,8 @@
     python scripts/stats_screenshots.py            # -> docs/img/stats-nightly-{en,zh}.svg
 
 Data: a month of a busy site from scripts/bigdata.py in a temporary SQLite file, reported
-for its last full day with the terminal tables (100 columns), as an operator would see them.
+for its last full day with the terminal tables (100 columns), as an operator would see them
+(the unfinished-order and breach lists cut to their first rows to keep the pictures small).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def main() -> None:
         for locale, suffix in (("en", "en"), ("zh_CN", "zh")):
             set_locale(locale)
             reports = build(engine, settings, "nightly", site="DEMO", date_text="2026-11-21")
+            # the picture shows the layout: the long lists are cut to their first rows
+            for report in reports:
+                report["work_orders"]["unfinished"] = report["work_orders"]["unfinished"][:4]
+                report["breaches"] = report["breaches"][:6]
             console = Console(record=True, width=100, file=io.StringIO())
             render.print_tables(reports, console)
             path = OUT / f"stats-nightly-{suffix}.svg"

@@ -303,7 +303,23 @@ class Day:
         self.outbox_reminder("P4", "2026-11-19 21:00", "2026-11-20 08:00")
         self.outbox_reminder("P6", "2026-11-20 08:00", "2026-11-20 08:01")
         self.outbox_reminder("P5", "2026-11-20 08:00", None)  # queued, not sent
+        self.second_site()
         return self
+
+    def second_site(self) -> None:
+        """Site EAST in the same database (PostgreSQL holds many): two calls on the day,
+        none of which may leak into DEMO's figures (``--site all`` reports both)."""
+        from shiftdesk.models import Call
+
+        def add(s: Any) -> None:
+            east = Site(code="EAST", name="East Court", timezone="Asia/Shanghai")
+            s.add(east)
+            s.flush()
+            for when in ("2026-11-20 09:00", "2026-11-20 19:30"):
+                s.add(Call(site_id=east.id, received_at=at(when), channel="phone",
+                           category="inquiry", summary="east"))  # fmt: skip
+
+        transact(self.engine, add)
 
     def add_month(self) -> Day:
         """Later in November, for the monthly report issued on 1 December."""

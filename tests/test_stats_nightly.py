@@ -183,13 +183,29 @@ def test_unknown_site_and_format_exit_2(day: Day) -> None:
     stats(day, "nightly", "--date", DAY, "--format", "pdf", code=2)
 
 
-def test_site_all_gives_a_list_of_reports(day: Day) -> None:
+def test_site_all_gives_a_list_of_reports_one_per_site(day: Day) -> None:
     reports = json.loads(
         stats(day, "nightly", "--date", DAY, "--site", "all", "--format", "json").stdout
     )
     assert isinstance(reports, list)
-    assert [r["site"] for r in reports] == ["DEMO"]
-    assert reports[0]["calls"]["total"] == EXPECTED["calls"]["total"]
+    assert [(r["site"], r["calls"]["total"]) for r in reports] == [
+        ("DEMO", EXPECTED["calls"]["total"]),
+        ("EAST", 2),
+    ]
+    east = json.loads(stats(day, "nightly", "--date", DAY, "--site", "EAST", "-f", "json").stdout)
+    assert east["calls"]["by_hour"][19]["calls"] == 1
+    assert east["work_orders"]["created"] == 0
+
+
+def test_site_all_xlsx_puts_sites_side_by_side(day: Day, tmp_path: Path) -> None:
+    target = tmp_path / "all.xlsx"
+    stats(day, "nightly", "--date", DAY, "--site", "all", "-f", "xlsx", "--out", str(target))
+    wb = load_workbook(target)
+    calls = list(wb["Calls & visits"].iter_rows(values_only=True))
+    assert calls[0] == ("Item", "DEMO", "EAST")
+    assert ("Total", 12, 2) in calls
+    unfinished = list(wb["Unfinished orders"].iter_rows(values_only=True))
+    assert unfinished[0][0] == "Site" and {r[0] for r in unfinished[1:]} == {"DEMO"}
 
 
 # ------------------------------------------------------------------------------- formats
