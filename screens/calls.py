@@ -327,7 +327,7 @@ class CallsScreen(ModeScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#calls-table", DataTable)
-        for key in ("no", "time", "channel", "category", "caller", "unit", "summary", "links"):
+        for key in ("no", "time", "category", "caller", "unit", "summary", "links", "channel"):
             table.add_column(t(f"calls.list.col.{key}"), key=key)
         self._reset_received()
         self.set_interval(1.0, self._tick)
@@ -388,6 +388,8 @@ class CallsScreen(ModeScreen):
         if wid == "search":
             return
         if wid == "lookup-input":
+            if not event.input.has_focus:
+                return  # cleared by code
             self._touched()
             self._clear_error_for("caller")
             return
@@ -395,6 +397,8 @@ class CallsScreen(ModeScreen):
             del self._programmatic[wid]
             return
         self._programmatic.pop(wid, None)
+        if not event.input.has_focus:
+            return  # an initial value or a change made by code, not typing
         if wid == "received":
             instant, _edited, error = self._received_value()
             self._show_night(instant if error is None else None)
@@ -414,6 +418,8 @@ class CallsScreen(ModeScreen):
 
     @on(Checkbox.Changed)
     def _checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if not event.checkbox.has_focus:
+            return  # set from code (clearing the form, choosing a caller)
         self._touched()
         if event.checkbox.id == "outside":
             self._clear_error_for("caller")
@@ -858,12 +864,12 @@ class CallsScreen(ModeScreen):
             table.add_row(
                 str(call.id),
                 to_local(call.received_at, tz).strftime("%m-%d %H:%M") + flags,
-                t(f"calls.channel.{call.channel}"),
                 t(f"calls.category.{call.category}"),
                 call.caller_name,
                 row.unit_code or call.location,
                 call.summary[:40],
                 " ".join(links),
+                t(f"calls.channel.{call.channel}"),
                 key=str(call.id),
             )
         self.query_one("#list-info", Static).update(info)
