@@ -262,7 +262,10 @@ class EntryDialog(ServiceDialog):
                 body=body,
                 photos=photos,
                 corrects_id=corrects_id,
-                **fields,
+                category=fields["category"],
+                location=fields["location"],
+                actions=fields["actions"],
+                notified=fields["notified"],
             )
             return entry.seq
 

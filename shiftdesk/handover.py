@@ -599,7 +599,7 @@ def timeline(
                 source="order",
                 ref=t("handover.ref.order", id=order.id),
                 kind=f"{t('handover.source.order')}: {_priority_label(order.priority)}",
-                text=" · ".join(x for x in (where, order.trade, order.summary) if x),
+                text=" · ".join(x for x in (where, _trade_label(order.trade), order.summary) if x),
             )
         )
     for parcel, unit in session.exec(
@@ -655,6 +655,11 @@ def timeline(
 def _category_label(category: str) -> str:
     key = f"handover.call_category.{category}"
     return t(key) if has(key) else category
+
+
+def _trade_label(trade: str) -> str:
+    key = f"dispatch.trade.{trade}"  # the dispatch board's names for the trades
+    return t(key) if has(key) else trade
 
 
 def _priority_label(priority: str) -> str:
