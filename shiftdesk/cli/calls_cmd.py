@@ -209,22 +209,43 @@ def list_(
             chosen = parse_day(day) if day else to_local(utcnow(), tz).date()
             rows = calls_on(session, site.id, chosen, tz)
     out = [_call_dict(r, settings) for r in rows]
+    title = t("calls.cli.list_title", count=len(out))
+    if fmt != "table":
+        emit(out, fmt, title=title)
+        return
+    # a terminal is narrow: the fields an operator scans, with the links shortened
+    compact = []
+    for r in out:
+        links = []
+        if r["work_order_id"]:
+            links.append(t("calls.list.order_link", id=r["work_order_id"]))
+        if r["complaint_id"]:
+            links.append(t("calls.list.complaint_link", id=r["complaint_id"]))
+        compact.append(
+            {
+                "id": r["id"],
+                "time": r["received_at"][5:16].replace("T", " "),
+                "category": t(f"calls.category.{r['category']}"),
+                "name": r["name"],
+                "unit": r["unit"],
+                "summary": r["summary"],
+                "links": " ".join(links),
+            }
+        )
+    headers = {
+        "id": "no",
+        "time": "time",
+        "category": "category",
+        "name": "caller",
+        "unit": "unit",
+        "summary": "summary",
+        "links": "links",
+    }
     emit(
-        out,
+        compact,
         fmt,
-        columns=[
-            "id",
-            "received_at",
-            "channel",
-            "category",
-            "name",
-            "phone",
-            "unit",
-            "summary",
-            "work_order_id",
-            "complaint_id",
-        ],
-        title=t("calls.cli.list_title", count=len(out)),
+        headers={k: t(f"calls.list.col.{v}") for k, v in headers.items()},
+        title=title,
     )
 
 
@@ -283,28 +304,25 @@ def complaints_list(
     with read_session(st.engine()) as session:
         rows = list_complaints(session, site.id, open_only=open_only)
     out = [_complaint_dict(r, st.settings, now) for r in rows]
-    emit(
-        out,
-        fmt,
-        columns=[
-            "id",
-            "call_id",
-            "received_at",
-            "scheme",
-            "level",
-            "class",
-            "status",
-            "name",
-            "unit",
-            "next_clock",
-            "rule",
-            "due_at",
-            "remaining",
-            "state",
-            "escalate_to",
-        ],
-        title=t("complaints.cli.list_title", count=len(out)),
-    )
+    title = t("complaints.cli.list_title", count=len(out))
+    if fmt != "table":
+        emit(out, fmt, title=title)
+        return
+    compact = [
+        {
+            "id": r["id"],
+            "time": r["received_at"][5:16].replace("T", " "),
+            "level": (f"{r['scheme']}{r['class']} " if r["class"] else f"{r['scheme']} ")
+            + r["level"],
+            "status": r["status"],
+            "unit": r["unit"] or r["name"],
+            "next": f"{r['rule']} {r['due_at'][5:16].replace('T', ' ')}" if r["rule"] else "",
+            "state": f"{r['state']} {r['remaining']}".strip(),
+            "up": r["escalate_to"],
+        }
+        for r in out
+    ]
+    emit(compact, fmt, title=title)
 
 
 @complaints_app.command("mark")
