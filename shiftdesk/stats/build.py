@@ -15,6 +15,7 @@ Where a figure belongs (documented in docs/statistics.md):
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -83,25 +84,57 @@ def _per_day(buckets: dict[int, int], period: Period) -> dict[date, int]:
     return out
 
 
+# ---------------------------------------------------------------------------- the SQL
+
+
+@dataclass
+class Fetched:
+    """Everything the SQL returns for one site and period: the report's query work.
+
+    ``fetch`` runs every statement; the sections below only compute from what it returned
+    (the clock verdicts, medians, shapes), so the two phases can be timed apart.
+    """
+
+    counts: dict[str, int]
+    calls: dict[str, Any]
+    complaint_groups: list[tuple[Any, ...]]
+    complaint_rows: list[Row[Any]]
+    order_groups: list[tuple[Any, ...]]
+    order_rows: list[Row[Any]]
+    unfinished: list[Row[Any]]
+    callback_rows: list[Row[Any]]
+    waiting: list[datetime]
+
+
+def fetch(conn: Connection, site_id: int, period: Period) -> Fetched:
+    start, end = period.start, period.end
+    return Fetched(
+        counts=queries.counts(conn, site_id, start, end),
+        calls=queries.calls_summary(conn, site_id, start, end),
+        complaint_groups=queries.complaints_summary(conn, site_id, start, end),
+        complaint_rows=queries.complaint_rows(conn, site_id, start, end),
+        order_groups=queries.orders_summary(conn, site_id, start, end),
+        order_rows=queries.order_rows(conn, site_id, start, end),
+        unfinished=queries.unfinished_orders(conn, site_id, start, end),
+        callback_rows=queries.callback_rows(conn, site_id, start, end),
+        waiting=queries.parcels_waiting(conn, site_id, start, end),
+    )
+
+
 # ---------------------------------------------------------------------------- sections
 
 
-def _calls(conn: Connection, site_id: int, period: Period) -> tuple[dict[str, Any], dict[int, int]]:
-    summary = queries.calls_summary(conn, site_id, period.start, period.end)
+def _calls(data: Fetched) -> tuple[dict[str, Any], dict[int, int]]:
+    summary = dict(data.calls)
     buckets = summary.pop("buckets")
     return summary, buckets
 
 
 def _complaints(
-    conn: Connection,
-    site_id: int,
-    period: Period,
-    settings: Settings,
-    now: datetime,
-    counts: dict[str, int],
+    data: Fetched, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], judge.Verdicts]:
     scheme = settings.complaints.scheme
-    groups = queries.complaints_summary(conn, site_id, period.start, period.end)
+    groups = data.complaint_groups
     levels = SCHEME_A_LEVELS if scheme == "A" else SCHEME_B_LEVELS
     by_severity: Counter[str] = Counter(dict.fromkeys(levels, 0))
     by_cause: Counter[str] = Counter(dict.fromkeys(SCHEME_B_CLASSES, 0))
@@ -113,8 +146,7 @@ def _complaints(
         still_open += n if is_open else 0
         repeat += n if is_repeat else 0
     by_class = dict(by_severity) if scheme == "A" else dict(by_cause)
-    rows = queries.complaint_rows(conn, site_id, period.start, period.end)
-    verdicts = judge.complaint_verdicts(rows, settings, now)
+    verdicts = judge.complaint_verdicts(data.complaint_rows, settings, now)
     answered = judge.record_tally(verdicts, judge.ANSWER_KINDS, judge.ANSWER_FALLBACK_KINDS)
     section = {
         "scheme": scheme,
@@ -125,7 +157,7 @@ def _complaints(
         "answered_late": answered.late,
         "answer_pending": answered.pending,
         "open": still_open,
-        "escalated": counts["escalated"],
+        "escalated": data.counts["escalated"],
         "repeat": repeat,
     }
     return section, verdicts
@@ -191,17 +223,11 @@ def _unfinished(rows: list[Row[Any]], tz: str) -> list[dict[str, Any]]:
 
 
 def _orders(
-    conn: Connection,
-    site_id: int,
-    period: Period,
-    settings: Settings,
-    now: datetime,
-    counts: dict[str, int],
+    data: Fetched, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any], judge.Verdicts]:
-    grouped = _order_groups(queries.orders_summary(conn, site_id, period.start, period.end))
+    grouped = _order_groups(data.order_groups)
     totals = grouped["totals"]
-    rows = queries.order_rows(conn, site_id, period.start, period.end)
-    verdicts = judge.order_verdicts(rows, settings, now)
+    verdicts = judge.order_verdicts(data.order_rows, settings, now)
     dispatch = verdicts.tally(DISPATCH_KIND)
     arrival = verdicts.tally(ARRIVAL_KIND)
     returned = verdicts.tally(RETURN_KIND)
@@ -223,16 +249,16 @@ def _orders(
         "median_arrival_seconds": arrival.median_seconds(),
         "rework": totals["rework"],
         "by_priority": dict(grouped["by_priority"]),
-        "completed_in_period": counts["completed_in_period"],
-        "open_at_end": counts["open_at_end"],
+        "completed_in_period": data.counts["completed_in_period"],
+        "open_at_end": data.counts["open_at_end"],
     }
     return section, grouped, verdicts
 
 
 def _callbacks(
-    conn: Connection, site_id: int, period: Period, settings: Settings, now: datetime
+    data: Fetched, settings: Settings, now: datetime
 ) -> tuple[dict[str, Any], judge.Verdicts]:
-    rows = queries.callback_rows(conn, site_id, period.start, period.end)
+    rows = data.callback_rows
     verdicts = judge.callback_verdicts(rows, settings, now)
     done = sum(1 for r in rows if r.done_at is not None)
     tally = verdicts.tally(judge.CALLBACK_KIND)
@@ -249,11 +275,9 @@ def _callbacks(
     )
 
 
-def _parcels(
-    conn: Connection, site_id: int, period: Period, settings: Settings, counts: dict[str, int]
-) -> dict[str, Any]:
-    summary = counts
-    waiting = queries.parcels_waiting(conn, site_id, period.start, period.end)
+def _parcels(data: Fetched, period: Period, settings: Settings) -> dict[str, Any]:
+    summary = data.counts
+    waiting = data.waiting
     return {
         "received": summary["received"],
         "picked_up": summary["picked_up"],
@@ -315,21 +339,25 @@ def nightly_report(
     conn: Connection, settings: Settings, site: Row[Any], period: Period, now: datetime
 ) -> dict[str, Any]:
     """The day's report (S-1, S-2): calls, complaints, orders, parcels and every breach."""
-    counts = queries.counts(conn, site.id, period.start, period.end)
-    calls, buckets = _calls(conn, site.id, period)
+    return nightly_from(fetch(conn, site.id, period), settings, site, period, now)
+
+
+def nightly_from(
+    data: Fetched, settings: Settings, site: Row[Any], period: Period, now: datetime
+) -> dict[str, Any]:
+    """The nightly report computed from its fetched rows (no SQL from here on)."""
+    calls, buckets = _calls(data)
     calls["by_hour"] = _hourly(buckets, period)
-    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now, counts)
-    orders, _grouped, order_verdicts = _orders(conn, site.id, period, settings, now, counts)
-    callbacks, callback_verdicts = _callbacks(conn, site.id, period, settings, now)
+    complaints, complaint_verdicts = _complaints(data, settings, now)
+    orders, _grouped, order_verdicts = _orders(data, settings, now)
+    callbacks, callback_verdicts = _callbacks(data, settings, now)
     orders.update(
         {
             "callbacks_due": callbacks["due"],
             "callbacks_done": callbacks["done"],
             "callbacks_on_time": callbacks["on_time"],
             "callback_rate": callbacks["rate"],
-            "unfinished": _unfinished(
-                queries.unfinished_orders(conn, site.id, period.start, period.end), period.tz
-            ),
+            "unfinished": _unfinished(data.unfinished, period.tz),
         }
     )
     breaches = order_verdicts.breaches + complaint_verdicts.breaches + callback_verdicts.breaches
@@ -338,7 +366,7 @@ def nightly_report(
         "calls": calls,
         "complaints": complaints,
         "work_orders": orders,
-        "parcels": _parcels(conn, site.id, period, settings, counts),
+        "parcels": _parcels(data, period, settings),
         "breaches": _breach_list(breaches, period.tz, now),
     }
 
@@ -393,19 +421,19 @@ def period_report(
 ) -> dict[str, Any]:
     """Monthly (S-3, S-4, callbacks) and range (S-4 weekly, S-6 quarterly) reports."""
     start, end, tz = period.start, period.end, period.tz
-    counts = queries.counts(conn, site.id, start, end)
-    calls, call_buckets = _calls(conn, site.id, period)
-    complaints, complaint_verdicts = _complaints(conn, site.id, period, settings, now, counts)
+    data = fetch(conn, site.id, period)
+    calls, call_buckets = _calls(data)
+    complaints, complaint_verdicts = _complaints(data, settings, now)
     complaints["by_department"] = queries.complaints_by_department(conn, site.id, start, end)
     complaints["notable"] = _complaint_list(
         queries.notable_complaints(conn, site.id, start, end), tz
     )
-    orders, grouped, order_verdicts = _orders(conn, site.id, period, settings, now, counts)
+    orders, grouped, order_verdicts = _orders(data, settings, now)
     orders["by_trade"] = _breakdown(grouped["by_trade"], "trade")
     orders["by_assignee"] = _breakdown(grouped["by_assignee"], "assignee")
-    orders["unfinished"] = _unfinished(queries.unfinished_orders(conn, site.id, start, end), tz)
+    orders["unfinished"] = _unfinished(data.unfinished, tz)
     orders["rework_orders"] = _rework_list(queries.rework_orders(conn, site.id, start, end), tz)
-    callbacks, callback_verdicts = _callbacks(conn, site.id, period, settings, now)
+    callbacks, callback_verdicts = _callbacks(data, settings, now)
     outcomes = queries.callback_outcomes(conn, site.id, start, end)
     callbacks["by_outcome"] = {o: outcomes.get(o, 0) for o in CALLBACK_OUTCOMES}
     unsatisfied = queries.unsatisfied_callbacks(conn, site.id, start, end)
@@ -474,7 +502,7 @@ def period_report(
         "complaints": complaints,
         "work_orders": orders,
         "callbacks": callbacks,
-        "parcels": _parcels(conn, site.id, period, settings, counts),
+        "parcels": _parcels(data, period, settings),
         "flags": {
             "unsatisfied_callbacks": len(callbacks["unsatisfied"]),
             "repeat_complaints": repeat_complaints,

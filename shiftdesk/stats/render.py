@@ -174,6 +174,12 @@ def display(key: str, value: Any) -> str:
     return str(value)
 
 
+def _generated(report: dict[str, Any]) -> str:
+    """ "Generated 2026-11-22 10:00 (Asia/Shanghai)": the instant the verdicts are judged at."""
+    when = str(report["generated_at"])[:16].replace("T", " ")
+    return t("stats.generated", at=when, tz=report["timezone"])
+
+
 def report_title(report: dict[str, Any]) -> str:
     kind = report["report"]
     when = report.get("date") or report.get("period")
@@ -363,7 +369,7 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for report in reports:
         lines += [f"# {report_title(report)}", ""]
-        lines.append(t("stats.generated", at=report["generated_at"], tz=report["timezone"]))
+        lines.append(_generated(report))
         lines.append("")
         for sheet in sheets(report)[1:]:
             lines += [f"## {sheet.title}", ""]
@@ -394,11 +400,7 @@ def print_tables(reports: list[dict[str, Any]], console: Any = None) -> None:
     console = console or Console()
     for report in reports:
         console.rule(f"[bold]{report_title(report)}")
-        console.print(
-            Text(
-                t("stats.generated", at=report["generated_at"], tz=report["timezone"]), style="dim"
-            )
-        )
+        console.print(Text(_generated(report), style="dim"))
         metric_tables = []
         others = []
         for sheet in sheets(report)[1:]:
