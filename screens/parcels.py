@@ -37,6 +37,7 @@ from screens.widgets.keychoice import KeyChoice
 from screens.widgets.lookup import ResidentLookup
 from shiftdesk import notify, parcels
 from shiftdesk.carriers import CARRIERS, INTERNATIONAL, recognise
+from shiftdesk.db import read_session
 from shiftdesk.errors import ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.lookup import LookupHit
@@ -676,10 +677,16 @@ class ParcelsScreen(ModeScreen):
         app: Any = self.app
         engine, settings = app.engine, self.settings
         actor = app.actor
+        site = getattr(app, "site", None)
 
         def work() -> None:
             try:
-                report = notify.deliver_due(engine, settings, actor=actor)
+                site_id = site.id if site is not None else None
+                if site_id is None:
+                    with read_session(engine) as session:
+                        site_id = self._site_id(session)
+                # this site's messages only: another site's channels are not configured here
+                report = notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
             except Exception as exc:  # the outbox keeps the messages; say so, do not crash
                 app.call_from_thread(self._delivery_failed, exc)
                 return

@@ -382,6 +382,8 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send every message that is due, record each outcome; safe to run from many places.
 
+    Pass ``site_id`` when one database holds several sites: a message is sent through this
+    configuration's URLs, and another site's channels are not among them.
     Blocking (network): call it from a worker thread or a cron job, never the UI thread.
     """
     now = now or utcnow()
