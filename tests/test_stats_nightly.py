@@ -320,3 +320,27 @@ def test_xlsx_default_name(day: Day, tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(tmp_path)
     stats(day, "nightly", "--date", DAY, "--format", "xlsx")
     assert (tmp_path / "stats-nightly-DEMO-2026-11-20.xlsx").is_file()
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_every_figure_and_column_is_labelled_in_both_languages(day: Day, locale: str) -> None:
+    from shiftdesk.i18n import set_locale
+    from shiftdesk.stats import render
+
+    report = nightly_json(day)
+    set_locale(locale)
+    try:
+        for sheet in render.sheets(report):
+            assert not sheet.title.startswith("stats."), sheet.key
+            if sheet.metrics:
+                for key, _ in sheet.rows:
+                    label = (
+                        render.metric_label(key)
+                        if sheet.key == "summary"
+                        else (render._label_key(key))
+                    )
+                    assert label != key and "stats." not in label, key
+            else:
+                assert not any(h.startswith("stats.") for h in sheet.headers), sheet.key
+    finally:
+        set_locale("en")
