@@ -42,6 +42,8 @@ COLUMNS: list[tuple[str, int]] = [
     ("summary", 0),
 ]
 
+RED_BOLD = Style(color="red", bold=True)
+AMBER_BOLD = Style(color="dark_orange", bold=True)
 STATE_STYLES: dict[ClockState, Style] = {
     ClockState.RUNNING: Style(),
     ClockState.WARNING: Style(color="black", bgcolor="dark_orange", bold=True),  # amber
@@ -115,6 +117,17 @@ class OrderList(ScrollView, can_focus=True):
         self.now: datetime = utcnow()
         self.warn = timedelta(seconds=60)
         self.labels: Callable[[str, str], str] = lambda kind, value: value
+        self._styles: tuple[tuple[bool, str], Style, Style] | None = None
+
+    def _base_styles(self) -> tuple[Style, Style]:
+        """The row and cursor styles, computed once per focus state and theme (computing
+        a widget's rich style walks the DOM: too slow to do for every line)."""
+        key = (self.has_focus, str(self.app.theme))
+        if self._styles is None or self._styles[0] != key:
+            base = self.rich_style
+            cursor = base + self.get_component_rich_style("order-list--cursor")
+            self._styles = (key, base, cursor)
+        return self._styles[1], self._styles[2]
 
     # ------------------------------------------------------------------ data
 
@@ -200,15 +213,13 @@ class OrderList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
         width = self.size.width
-        base = self.rich_style
+        base, cursor = self._base_styles()
         if index >= len(self.ids):
             return Strip.blank(width, base)
         fr = self.rows.get(self.ids[index])
         if fr is None:
             return Strip.blank(width, base)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("order-list--cursor")
+        style = cursor if index == self.cursor else base
         segments = self._row_segments(fr, width, style)
         return Strip(segments, width).crop(0, width)
 
@@ -241,9 +252,9 @@ class OrderList(ScrollView, can_focus=True):
             elif (col == "id" and state == ClockState.BREACHED) or (
                 col == "priority" and row.priority == "emergency"
             ):
-                cell_style = style + Style(color="red", bold=True)
+                cell_style = style + RED_BOLD
             elif col == "priority" and row.priority == "urgent":
-                cell_style = style + Style(color="dark_orange", bold=True)
+                cell_style = style + AMBER_BOLD
             segments.append(Segment(text, cell_style))
             used += w
             if used < width:

@@ -103,11 +103,16 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
     engine = make_engine(url)
     app = make_app(settings, engine)
     last_render = [0.0]
+    render_time = [0.0]
+    render_lines = [0]
     original = OrderList.render_line
 
     def timed_render(self: OrderList, y: int):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
         strip = original(self, y)
         last_render[0] = time.perf_counter()
+        render_time[0] += last_render[0] - start
+        render_lines[0] += 1
         return strip
 
     OrderList.render_line = timed_render  # type: ignore[method-assign]
@@ -143,8 +148,21 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
             end = last_render[0] or time.perf_counter()
             return end - start
 
+        idle = []
+        for _ in range(moves // 2):
+            start = time.perf_counter()
+            await pilot.press("z")  # bound to nothing: the harness's own cost
+            await pilot.pause()
+            idle.append(time.perf_counter() - start)
+        print(f"baseline: an unbound key through Pilot:    {figures(idle)}")
+        render_time[0] = 0.0
+        render_lines[0] = 0
         downs = [await key_to_render("down") for _ in range(moves)]
         print(f"cursor down, keypress to render ({moves}x):    {figures(downs)}")
+        print(
+            f"  of which drawing board lines, per move:  {render_time[0] / moves * 1000:6.2f} ms"
+            f" ({render_lines[0] / moves:.1f} lines, {render_time[0] / max(render_lines[0], 1) * 1e6:.0f} µs each)"
+        )
         pages = [await key_to_render("pagedown") for _ in range(max(moves // 10, 10))]
         print(f"page down, keypress to render:             {figures(pages)}")
         ends = [await key_to_render(k) for k in ("end", "home") * 5]
