@@ -63,7 +63,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, create_dir: bool = Tru
     path = sqlite_path(url)
     if path is not None:
         if create_dir:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists() and path.parent.exists():
             # 0600: the database holds residents' personal data (A-3)
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from shiftdesk.config import Settings
+from shiftdesk.db import SYSTEM, Actor
 from shiftdesk.errors import NotFound, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Operator, Role, Site
-from shiftdesk.security import check_pin_format, hash_pin
+from shiftdesk.security import check_pin_format, hash_pin, require_role
 
 
 def ensure_site(session: Session, settings: Settings) -> Site:
@@ -49,6 +50,9 @@ def add_operator(
     site_id: int | None,
     display_name: str = "",
 ) -> Operator:
+    """Add an operator. Only a manager or admin manages operators (domain §1), whoever calls:
+    the session's actor is checked here, not only in the command line."""
+    _require_manager(session)
     name = name.strip()
     if not name or len(name) > 40 or name == "system":
         raise ValidationError(f"invalid operator name {name!r}", field="name")
@@ -76,3 +80,20 @@ def find_operator(session: Session, name: str) -> Operator:
 
 def list_operators(session: Session) -> list[Operator]:
     return list(session.exec(select(Operator).where(Operator.name != "system").order_by(Operator.name)))
+
+
+def _require_manager(session: Session) -> None:
+    actor: Actor = session.info.get("actor", SYSTEM)
+    require_role(actor, Role.MANAGER)
+
+
+def set_operator_active(session: Session, name: str, active: bool) -> Operator:
+    """Disable (or enable again) an operator: managers and admins only. Records stay theirs."""
+    _require_manager(session)
+    op = find_operator(session, name)
+    if op.name == "system":
+        raise ValidationError(f"invalid operator name {name!r}", field="name")
+    op.active = active
+    session.add(op)
+    session.flush()
+    return op

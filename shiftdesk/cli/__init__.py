@@ -50,6 +50,9 @@ def root(
         False, "--demo", help="Open the app, loading the demo site first if the database is empty."
     ),
 ) -> None:
+    from shiftdesk.privacy import install_log_masking
+
+    install_log_masking()  # no resident's phone number in a log line (issue 9)
     ctx.obj = AppState(config_path=config, db_url=db, locale=locale, operator=operator)
     if ctx.invoked_subcommand is None:
         launch_tui(ctx.obj, demo=demo)
@@ -179,6 +182,9 @@ parcels_cmd.register(app)
 from shiftdesk.cli import export_cmd  # noqa: E402  (export/import archives, issue 8)
 
 export_cmd.register(app)
+from shiftdesk.cli import audit_cmd  # noqa: E402  (the audit trail, issue 9)
+
+app.command("audit")(audit_cmd.audit)
 
 
 def main() -> None:

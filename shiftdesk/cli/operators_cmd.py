@@ -97,15 +97,9 @@ def disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Disable an operator: they can no longer sign in; their records stay theirs."""
     from shiftdesk.db import transact
     from shiftdesk.i18n import t
-    from shiftdesk.sites import find_operator
+    from shiftdesk.sites import set_operator_active
 
     st = state(ctx)
     actor = _admin(ctx)
-
-    def _disable(session):  # type: ignore[no-untyped-def]
-        op = find_operator(session, name)
-        op.active = False
-        session.add(op)
-
-    transact(st.engine(), _disable, actor=actor)
+    transact(st.engine(), lambda s: set_operator_active(s, name, False), actor=actor)
     typer.echo(t("cli.operators.disabled", name=name))
