@@ -196,7 +196,7 @@ class HandoverScreen(ModeScreen):
         digest.add_column(t("handover.ui.detail"), key="detail")
         pending = self.query_one("#pending", DataTable)
         pending.add_column(t("handover.ui.day"), key="day", width=10)
-        pending.add_column(t("status.shift"), key="shift", width=22)
+        pending.add_column(t("status.shift"), key="shift", width=24)
         pending.add_column(t("handover.doc.outgoing"), key="outgoing", width=8)
         pending.add_column(t("handover.doc.incoming"), key="incoming", width=8)
         pending.add_column(t("handover.ui.flags"), key="flags")

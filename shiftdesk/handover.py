@@ -23,7 +23,6 @@ reads "now" only through ``timeutil.utcnow``.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from shiftdesk import audit, chain
 from shiftdesk.clocks import Clock, ClockState
+from shiftdesk.clocks import complaints as complaint_clocks
 from shiftdesk.clocks import workorders as wo_clocks
 from shiftdesk.config import Settings
 from shiftdesk.db import Actor
@@ -739,36 +739,14 @@ def order_next_clock(order: WorkOrder, settings: Settings, now: datetime) -> Clo
     return wo_clocks.next_clock(order, settings, now)
 
 
-def complaint_clock(complaint: Complaint, settings: Settings, now: datetime) -> Clock | None:
+def complaint_clock(complaint: Any, settings: Settings, now: datetime) -> Clock | None:
     """The deadline an open complaint runs against (CP-1..CP-4, CP-11).
 
-    The call form's complaint clocks (``clocks.complaints.next_clock``) when installed, so
-    the complaint list and the handover agree; without them, the plain rule: answered within
-    the level's answer time (CP-1, CP-3), otherwise handled within ``a_all_handled_hours``
-    (CP-4); scheme B answered within ``b_response_working_days`` days (CP-11).
+    The call form's own rule (``clocks.complaints``), so the complaint list and the
+    handover agree. ``now`` is accepted for symmetry; the earliest due time does not use it.
     """
-    try:
-        c_clocks: Any = importlib.import_module("shiftdesk.clocks.complaints")
-    except ImportError:
-        c_clocks = None
-    fn = getattr(c_clocks, "next_clock", None)
-    if callable(fn):
-        result = fn(complaint, settings)
-        if result is None or isinstance(result, Clock):
-            return result
-    cfg = settings.complaints
-    start = complaint.received_at
-    if complaint.scheme == "B":
-        return Clock("respond", "CP-11", start, start + timedelta(days=cfg.b_response_working_days))
-    if complaint.status == ComplaintStatus.OPEN.value and complaint.level in ("general", "major"):
-        minutes = (
-            cfg.a_general_answer_minutes
-            if complaint.level == "general"
-            else cfg.a_major_answer_minutes
-        )
-        rule = "CP-1" if complaint.level == "general" else "CP-3"
-        return Clock("answer", rule, start, start + timedelta(minutes=minutes))
-    return Clock("handle", "CP-4", start, start + timedelta(hours=cfg.a_all_handled_hours))
+    del now
+    return complaint_clocks.next_clock(complaint, settings)
 
 
 def waiting_parcels_by_shelf(session: Session, site_id: int) -> dict[str, int]:
