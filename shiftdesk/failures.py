@@ -26,7 +26,7 @@ class Failure:
     #: the process exit code (1 failure, 2 usage/configuration)
     code: int
     #: what went wrong, for dialogs and tests: config, schema, read_only, disk_full,
-    #: cannot_open, unreachable, busy, corrupt, database, file, error
+    #: cannot_open, unreachable, busy, corrupt, database, data, file, error
     kind: str
 
 
@@ -86,9 +86,18 @@ def describe(err: BaseException) -> Failure | None:
             return Failure(
                 t("reliability.env.bad_url", detail=_first_line(err)), EXIT_USAGE, "config"
             )
+        if isinstance(err, sa_exc.DataError | sa_exc.IntegrityError):
+            # the data was refused (a NUL in text on PostgreSQL, a duplicate): not the disk
+            return Failure(
+                t("reliability.env.database", detail=_first_line(err.orig or err)),
+                EXIT_FAILURE,
+                "data",
+            )
         if isinstance(err, sa_exc.DBAPIError):
             return _database_failure(err)
     sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(err, sqlite3.DataError | sqlite3.IntegrityError):
+        return Failure(t("reliability.env.database", detail=_first_line(err)), EXIT_FAILURE, "data")
     if sqlite3 is not None and isinstance(err, sqlite3.Error):
         return _database_failure(err)
     if isinstance(err, OSError) and err.errno is not None:

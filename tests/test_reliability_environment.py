@@ -195,6 +195,7 @@ def test_the_app_does_not_start_on_a_broken_environment(tmp_path: Path) -> None:
         (OSError(13, "Permission denied", "/var/lib/shiftdesk.db"), "read_only", 1),
         (sqlite3.OperationalError("unable to open database file"), "cannot_open", 1),
         (sqlite3.DatabaseError("file is not a database"), "corrupt", 1),
+        (sqlite3.IntegrityError("UNIQUE constraint failed: site.code"), "data", 1),
         (ValueError("a bug"), None, None),
     ],
 )
