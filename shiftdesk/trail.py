@@ -169,3 +169,15 @@ def record_pii_read(
         entity_id,
         note=f"audit trail with personal data ({rows} events)",
     )
+
+
+def record_resident_read(
+    session: Session, resident_id: int, *, site_id: int | None, where: str
+) -> None:
+    """A-6: an operator opened a resident's full record (history, contacts, parcels).
+
+    Call it in a write transaction from the place that shows the record; ``where`` names
+    that place ("caller history", "parcel pickup"). ``shiftdesk audit --action read
+    --entity resident`` lists who looked at whom.
+    """
+    audit.record(session, "read", "resident", resident_id, site_id=site_id, note=where[:200])

@@ -484,3 +484,33 @@ def test_trail_refuses_an_id_without_entity(base_engine: Engine) -> None:
 
     with read_session(base_engine) as session, pytest.raises(UsageError):
         history(session, entity_id=1)
+
+
+def test_who_read_a_residents_record_is_listed(base_engine: Engine) -> None:
+    from shiftdesk.trail import record_resident_read
+
+    with read_session(base_engine) as session:
+        wang = session.exec(select(Operator).where(Operator.name == "wangfang")).one()
+    transact(
+        base_engine,
+        lambda s: record_resident_read(s, 7, site_id=1, where="caller history"),
+        actor=Actor(name=wang.name, id=wang.id),
+    )
+    result = runner.invoke(
+        cli,
+        [
+            "--db",
+            str(base_engine.url),
+            "audit",
+            "--action",
+            "read",
+            "--entity",
+            "resident",
+            "--format",
+            "json",
+        ],
+    )
+    events = json.loads(result.stdout)
+    assert [(e["actor"], e["entity_id"], e["note"]) for e in events] == [
+        ("wangfang", 7, "caller history")
+    ]
