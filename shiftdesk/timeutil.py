@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shiftdesk.errors import UsageError
@@ -54,8 +55,19 @@ def local_day_bounds(day: date, tz: str | ZoneInfo) -> tuple[datetime, datetime]
 
 
 def parse_hhmm(text: str) -> time:
-    """Parse ``HH:MM`` (config values such as shift starts and quiet hours)."""
-    match = _HHMM.fullmatch(_typed(text)) if isinstance(text, str) else None
+    """Parse ``HH:MM`` (config values such as shift starts and quiet hours).
+
+    Cached: the clock rules parse the same few config values for every record they judge
+    (a nightly report judges thousands), and a parsed ``time`` is immutable.
+    """
+    if isinstance(text, str):
+        return _parse_hhmm(text)
+    raise UsageError(t("reliability.time.bad_hhmm", value=text))
+
+
+@lru_cache(maxsize=1024)
+def _parse_hhmm(text: str) -> time:
+    match = _HHMM.fullmatch(_typed(text))
     if match is not None and int(match[1]) < 24 and int(match[2]) < 60:
         return time(int(match[1]), int(match[2]))
     raise UsageError(t("reliability.time.bad_hhmm", value=text))
