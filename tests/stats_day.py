@@ -401,7 +401,6 @@ EXPECTED: dict[str, Any] = {
         "rework": 1,  # O6
         "by_priority": {"normal": 5, "urgent": 1, "emergency": 1},
         "completed_in_period": 4,
-        "open_at_end": 2,  # O2 O4
     },
     "parcels": {
         "received": 2,  # P1 P2 (P8 was refused at the door, P-1)

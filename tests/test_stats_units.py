@@ -139,7 +139,7 @@ def test_excel_sheet_names_are_short_clean_and_unique() -> None:
 def test_every_stats_label_exists_in_both_languages() -> None:
     texts = {k: v for k, v in catalog().items() if k.startswith("stats.")}
     assert texts and all(v.get("en") and v.get("zh_CN") for v in texts.values())
-    for key in ("dispatch_late", "overdue_7d", "callback_rate", "open_at_end", "refused"):
+    for key in ("dispatch_late", "overdue_7d", "callback_rate", "completed_in_period", "refused"):
         assert has(f"stats.metric.{key}")
     for column in render.UNFINISHED_COLUMNS + render.BREACH_COLUMNS + render.REWORK_COLUMNS:
         assert has(f"stats.col.{column}"), column

@@ -250,7 +250,6 @@ def _orders(
         "rework": totals["rework"],
         "by_priority": dict(grouped["by_priority"]),
         "completed_in_period": data.counts["completed_in_period"],
-        "open_at_end": data.counts["open_at_end"],
     }
     return section, grouped, verdicts
 

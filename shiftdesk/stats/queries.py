@@ -18,7 +18,9 @@ The scalar counts share one statement (one round trip).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -46,12 +48,10 @@ NOTIFICATION = _table("notification")
 UNIT = _table("unit")
 SITE = _table("site")
 
-#: work-order stages that still need work (the board's open orders, bar "completed")
-OPEN_STAGES = ("reported", "dispatched", "accepted", "arrived", "unfinished")
 CATEGORIES = [c.value for c in Category]
 CHANNELS = [c.value for c in Channel]
 #: how long before a reminder's sending its not_before may lie (see the reminder counts)
-REMINDER_MARGIN = timedelta(days=7)
+REMINDER_MARGIN = timedelta(days=2)
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -85,20 +85,42 @@ def _params(site_id: int, start: datetime, end: datetime, **more: Any) -> dict[s
     }
 
 
-def _hour_bucket(dialect: str, col: Any) -> Any:
-    """Whole hours elapsed since ``:epoch`` (the period's start): exact integer arithmetic."""
-    epoch = sa.bindparam("epoch", type_=sa.Integer)
+def _hour_bucket(dialect: str, col: Any, whole_hours: bool) -> Any:
+    """Whole hours elapsed since ``:epoch`` (the period's start), exact on both backends.
+
+    On SQLite a zone whose offset is a whole number of hours (Asia/Shanghai) groups by the
+    stored UTC text's hour, ``substr(col, 1, 13)``, which ``hour_index`` turns into the same
+    count of hours; other zones (India's +05:30) take the epoch arithmetic, which is exact
+    everywhere but costs more per row.
+    """
     if dialect == "sqlite":
+        if whole_hours:
+            return sa.func.substr(col, 1, 13)
         secs = sa.cast(sa.func.strftime("%s", col), sa.Integer)
+        epoch = sa.bindparam("epoch", type_=sa.Integer)
         return (secs - epoch) // 3600  # floor division of integers: whole hours
+    epoch = sa.bindparam("epoch", type_=sa.Integer)
     return sa.func.floor((sa.extract("epoch", col) - epoch) / 3600)
+
+
+def whole_hour_zone(start: datetime) -> bool:
+    """Whether the period starts on a whole UTC hour (its zone's offset is whole hours)."""
+    return start.minute == 0 and start.second == 0 and start.microsecond == 0
+
+
+def hour_index(value: Any, start: datetime) -> int:
+    """A bucket from ``_hour_bucket`` as whole hours since ``start``."""
+    if isinstance(value, str):  # "2026-11-20 16": the UTC hour as SQLite stores it
+        hour = datetime.fromisoformat(value + ":00").replace(tzinfo=start.tzinfo)
+        return int((hour - start).total_seconds() // 3600)
+    return int(value)
 
 
 def _unindexed(col: Any) -> Any:
     """``col`` as an expression no index can serve: steers the planner to the other term.
 
-    "reported before the end" matches nearly every row of a year; paired with a selective
-    indexed term (open stages, completed since the end) the planner must use that one.
+    "received before the end" matches nearly every row of a year; paired with a selective
+    indexed term (waiting now, picked up since the end) the planner must use that one.
     """
     return sa.type_coerce(sa.func.coalesce(col, col), col.type)
 
@@ -113,6 +135,48 @@ def _zeros(keys: Sequence[str]) -> dict[str, int]:
 
 def _count(table: sa.Table, *where: Any) -> Any:
     return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """A statement whose rows feed the clock functions, and how to read them fast.
+
+    SQLite keeps a UTC instant as text; SQLAlchemy's date-time processing plus the
+    ``UTCDateTime`` decorator cost about 2 us a value, a third of a busy day's query work.
+    On SQLite those columns are therefore read as text and parsed with the C
+    ``datetime.fromisoformat`` (same aware UTC values); other backends decode natively.
+    """
+
+    stmt: Any
+    times: tuple[int, ...]
+    row: Any  # a namedtuple class: attribute access, as the clock functions expect
+
+
+def _row_query(dialect: str, columns: Sequence[Any], finish: Any) -> RowQuery:
+    names = [c.key for c in columns]
+    times = tuple(i for i, c in enumerate(columns) if isinstance(c.type, UTCDateTime))
+    text = dialect == "sqlite"
+    cols = [
+        sa.type_coerce(c, sa.String).label(n) if text and i in times else c.label(n)
+        for i, (c, n) in enumerate(zip(columns, names, strict=True))
+    ]
+    return RowQuery(finish(sa.select(*cols)), times if text else (), namedtuple("Row", names))
+
+
+def _run(conn: Connection, query: RowQuery, params: dict[str, Any]) -> list[Any]:
+    result = conn.execute(query.stmt, params)
+    make, times = query.row._make, query.times
+    if not times:
+        return [make(r) for r in result]
+    parse = datetime.fromisoformat
+    out = []
+    for r in result:
+        values = list(r)
+        for i in times:
+            if values[i] is not None:
+                values[i] = parse(values[i] + "+00:00")
+        out.append(make(values))
+    return out
 
 
 def _clock_columns(table: sa.Table, protocol: type) -> list[Any]:
@@ -139,7 +203,6 @@ def site_rows(conn: Connection, code: str | None) -> list[Row[Any]]:
 @cache
 def _counts_stmt() -> Any:
     """Every single-number count of a report, as scalar subqueries of one SELECT."""
-    before_order = _unindexed(ORDER.c.reported_at) < _end()
     order_site = ORDER.c.site_id == _site()
     parcel_site = PARCEL.c.site_id == _site()
     # sent_at has no index. An outbox message is never sent before its (indexed) not_before
@@ -161,17 +224,6 @@ def _counts_stmt() -> Any:
             _in(COMPLAINT.c.escalated_at),
         ),
         "completed_in_period": _count(ORDER, order_site, _in(ORDER.c.completed_at)),
-        # open at the end: open now, plus completed or cancelled since (indexed terms only)
-        "open_now": _count(ORDER, order_site, ORDER.c.stage.in_(OPEN_STAGES), before_order),
-        "completed_since": _count(ORDER, order_site, ORDER.c.completed_at >= _end(), before_order),
-        "cancelled_since": _count(
-            ORDER,
-            order_site,
-            ORDER.c.stage == "cancelled",
-            ORDER.c.cancelled_at >= _end(),
-            ORDER.c.completed_at.is_(None),
-            before_order,
-        ),
         # a refused item (P-1) never entered the desk: it counts as refused, not received
         "received": _count(
             PARCEL, parcel_site, _in(PARCEL.c.received_at), PARCEL.c.status != "refused"
@@ -195,12 +247,9 @@ def _counts_stmt() -> Any:
 
 
 def counts(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, int]:
-    """The period's single-number figures (escalations, order backlog, parcel movements)."""
+    """The period's single-number figures (escalations, completions, parcel movements)."""
     row = conn.execute(_counts_stmt(), _params(site_id, start, end)).one()
     out = {key: int(value or 0) for key, value in row._mapping.items()}
-    out["open_at_end"] = (
-        out.pop("open_now") + out.pop("completed_since") + out.pop("cancelled_since")
-    )
     out["reminders_sent"] = out.pop("reminders_queued") + out.pop("reminders_by_hand")
     return out
 
@@ -209,42 +258,38 @@ def counts(conn: Connection, site_id: int, start: datetime, end: datetime) -> di
 
 
 @cache
-def _calls_stmt(dialect: str) -> Any:
-    bucket = _hour_bucket(dialect, CALL.c.received_at).label("bucket")
+def _calls_stmt() -> Any:
     return (
-        sa.select(CALL.c.category, CALL.c.channel, CALL.c.night, bucket, sa.func.count())
+        sa.select(CALL.c.category, CALL.c.channel, CALL.c.night, sa.func.count())
         .where(CALL.c.site_id == _site(), _in(CALL.c.received_at))
-        .group_by(CALL.c.category, CALL.c.channel, CALL.c.night, bucket)
+        .group_by(CALL.c.category, CALL.c.channel, CALL.c.night)
     )
 
 
 def calls_summary(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Total, by category, by channel, night calls (R-5) and hourly counts in ONE group-by."""
+    """Total, by category, by channel, night calls (R-5) in one group-by; calls per hour."""
     by_category = _zeros(CATEGORIES)
     by_channel = _zeros(CHANNELS)
-    by_bucket: dict[int, int] = {}
     total = night = 0
-    stmt = _calls_stmt(conn.dialect.name)
-    for category, channel, is_night, hour, n in conn.execute(stmt, _params(site_id, start, end)):
+    for category, channel, is_night, n in conn.execute(_calls_stmt(), _params(site_id, start, end)):
         total += n
         by_category[category] = by_category.get(category, 0) + n
         by_channel[channel] = by_channel.get(channel, 0) + n
         if is_night:
             night += n
-        by_bucket[int(hour)] = by_bucket.get(int(hour), 0) + n
     return {
         "total": total,
         "by_category": by_category,
         "by_channel": by_channel,
         "night_calls": night,
-        "buckets": by_bucket,
+        "buckets": hourly_counts(conn, CALL, "received_at", site_id, start, end),
     }
 
 
 @cache
-def _hourly_stmt(dialect: str, table: str, column: str) -> Any:
+def _hourly_stmt(dialect: str, table: str, column: str, whole_hours: bool) -> Any:
     col = _T[table].c[column]
-    bucket = _hour_bucket(dialect, col).label("bucket")
+    bucket = _hour_bucket(dialect, col, whole_hours).label("bucket")
     return (
         sa.select(bucket, sa.func.count())
         .where(_T[table].c.site_id == _site(), _in(col))
@@ -256,8 +301,13 @@ def hourly_counts(
     conn: Connection, table: sa.Table, column: str, site_id: int, start: datetime, end: datetime
 ) -> dict[int, int]:
     """Rows whose ``column`` falls in the period, by whole hours since its start."""
-    stmt = _hourly_stmt(conn.dialect.name, table.name, column)
-    return {int(b): int(n) for b, n in conn.execute(stmt, _params(site_id, start, end))}
+    whole = whole_hour_zone(start)
+    stmt = _hourly_stmt(conn.dialect.name, table.name, column, whole)
+    out: dict[int, int] = {}
+    for bucket, n in conn.execute(stmt, _params(site_id, start, end)):
+        index = hour_index(bucket, start)
+        out[index] = out.get(index, 0) + int(n)
+    return out
 
 
 # ---------------------------------------------------------------------------- complaints
@@ -312,21 +362,21 @@ def complaints_by_department(
 
 
 @cache
-def _complaint_rows_stmt() -> Any:
+def _complaint_rows_query(dialect: str) -> RowQuery:
     from shiftdesk.clocks.complaints import ComplaintLike
 
-    return (
-        sa.select(*_clock_columns(COMPLAINT, ComplaintLike))
-        .where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at))
-        .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
+    return _row_query(
+        dialect,
+        _clock_columns(COMPLAINT, ComplaintLike),
+        lambda q: q.where(COMPLAINT.c.site_id == _site(), _in(COMPLAINT.c.received_at)).order_by(
+            COMPLAINT.c.received_at, COMPLAINT.c.id
+        ),
     )
 
 
-def complaint_rows(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> list[Row[Any]]:
+def complaint_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
     """The period's complaints as plain rows, for the complaint clock functions."""
-    return list(conn.execute(_complaint_rows_stmt(), _params(site_id, start, end)))
+    return _run(conn, _complaint_rows_query(conn.dialect.name), _params(site_id, start, end))
 
 
 @cache
@@ -444,19 +494,21 @@ def orders_summary(
 
 
 @cache
-def _order_rows_stmt() -> Any:
+def _order_rows_query(dialect: str) -> RowQuery:
     from shiftdesk.clocks.workorders import OrderLike
 
-    return (
-        sa.select(*_clock_columns(ORDER, OrderLike))
-        .where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at))
-        .order_by(ORDER.c.reported_at, ORDER.c.id)
+    return _row_query(
+        dialect,
+        _clock_columns(ORDER, OrderLike),
+        lambda q: q.where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at)).order_by(
+            ORDER.c.reported_at, ORDER.c.id
+        ),
     )
 
 
-def order_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
+def order_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
     """The period's orders (by reported time) as plain rows for the work-order clocks."""
-    return list(conn.execute(_order_rows_stmt(), _params(site_id, start, end)))
+    return _run(conn, _order_rows_query(conn.dialect.name), _params(site_id, start, end))
 
 
 @cache
@@ -562,37 +614,43 @@ def repeated_repairs(
 
 
 @cache
-def _callback_rows_stmt() -> Any:
-    started = sa.func.coalesce(ORDER.c.completed_at, COMPLAINT.c.resolved_at)
-    return (
-        sa.select(
-            CALLBACK.c.id,
-            CALLBACK.c.kind,
-            CALLBACK.c.due_at,
-            CALLBACK.c.done_at,
-            CALLBACK.c.outcome,
-            CALLBACK.c.work_order_id,
-            CALLBACK.c.complaint_id,
-            sa.type_coerce(started, ORDER.c.completed_at.type).label("started_at"),
-            ORDER.c.rained_at,
-        )
-        .select_from(
-            CALLBACK.outerjoin(ORDER, ORDER.c.id == CALLBACK.c.work_order_id).outerjoin(
-                COMPLAINT, COMPLAINT.c.id == CALLBACK.c.complaint_id
+def _callback_rows_query(dialect: str) -> RowQuery:
+    started = sa.type_coerce(
+        sa.func.coalesce(ORDER.c.completed_at, COMPLAINT.c.resolved_at), ORDER.c.completed_at.type
+    )
+    columns = [
+        CALLBACK.c.id,
+        CALLBACK.c.kind,
+        CALLBACK.c.due_at,
+        CALLBACK.c.done_at,
+        CALLBACK.c.outcome,
+        CALLBACK.c.work_order_id,
+        CALLBACK.c.complaint_id,
+        started.label("started_at"),
+        ORDER.c.rained_at,
+    ]
+    return _row_query(
+        dialect,
+        columns,
+        lambda q: (
+            q.select_from(
+                CALLBACK.outerjoin(ORDER, ORDER.c.id == CALLBACK.c.work_order_id).outerjoin(
+                    COMPLAINT, COMPLAINT.c.id == CALLBACK.c.complaint_id
+                )
             )
-        )
-        .where(CALLBACK.c.site_id == _site(), _in(CALLBACK.c.due_at))
-        .order_by(CALLBACK.c.due_at, CALLBACK.c.id)
+            .where(CALLBACK.c.site_id == _site(), _in(CALLBACK.c.due_at))
+            .order_by(CALLBACK.c.due_at, CALLBACK.c.id)
+        ),
     )
 
 
-def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Row[Any]]:
+def callback_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
     """Callbacks falling due in the period, for the callback clock (CB-1..CB-3).
 
     ``started_at`` is what the callback's window runs from: the repair's completion, or the
     complaint's resolution; ``rained_at`` opens a leak's window.
     """
-    return list(conn.execute(_callback_rows_stmt(), _params(site_id, start, end)))
+    return _run(conn, _callback_rows_query(conn.dialect.name), _params(site_id, start, end))
 
 
 @cache
@@ -667,20 +725,33 @@ def unsatisfied_callbacks(
 
 
 @cache
-def _waiting_stmt() -> Any:
+def _waiting_query(dialect: str) -> RowQuery:
     site = PARCEL.c.site_id == _site()
     before = _unindexed(PARCEL.c.received_at) < _end()
-    return sa.union_all(
-        sa.select(PARCEL.c.received_at).where(site, PARCEL.c.status == "waiting", before),
-        sa.select(PARCEL.c.received_at).where(site, PARCEL.c.picked_up_at >= _end(), before),
-        sa.select(PARCEL.c.received_at).where(
+    waiting_now = _row_query(
+        dialect,
+        [PARCEL.c.received_at],
+        lambda q: q.where(site, PARCEL.c.status == "waiting", before),
+    )
+    picked_since = _row_query(
+        dialect,
+        [PARCEL.c.received_at],
+        lambda q: q.where(site, PARCEL.c.picked_up_at >= _end(), before),
+    )
+    returned_since = _row_query(
+        dialect,
+        [PARCEL.c.received_at],
+        lambda q: q.where(
             site, PARCEL.c.status == "returned", PARCEL.c.returned_at >= _end(), before
         ),
     )
+    stmt = sa.union_all(waiting_now.stmt, picked_since.stmt, returned_since.stmt)
+    return RowQuery(stmt, waiting_now.times, waiting_now.row)
 
 
 def parcels_waiting(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
     """The check-in times of the items at the desk at the end of the period, for the parcel
     clock (P-9). Assembled from indexed columns: waiting now, plus picked up or returned
     since the end; refused items never wait."""
-    return [r[0] for r in conn.execute(_waiting_stmt(), _params(site_id, start, end))]
+    rows = _run(conn, _waiting_query(conn.dialect.name), _params(site_id, start, end))
+    return [r.received_at for r in rows]
