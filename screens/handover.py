@@ -11,6 +11,7 @@ with ``o``), and the status bar shows it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -164,6 +165,7 @@ class HandoverScreen(ModeScreen):
         self.incoming: Actor | None = None
         self._seen_end = False
         self._signed_in_as: int | None = None
+        self._loaded_at = 0.0
         self._log_keys: dict[str, handover.TimelineRow] = {}
         self._digest_keys: dict[str, Any] = {}
 
@@ -220,7 +222,9 @@ class HandoverScreen(ModeScreen):
                 operator.role, Role.SUPERVISOR
             )
             self.reload(open_for=actor_for(operator) if auto else None)
-        else:
+        elif time.monotonic() - self._loaded_at > 2:
+            # back from another screen: what was recorded there shows at once; a dialog
+            # of this screen that just closed has asked for its own reload already
             self.reload()
 
     def reload(self, open_for: Actor | None = None) -> None:
@@ -237,6 +241,7 @@ class HandoverScreen(ModeScreen):
 
     def _loaded(self, view: View) -> None:
         self.view = view
+        self._loaded_at = time.monotonic()
         if view.opened_now and view.shift is not None:
             self.notify(t("handover.ui.opened", shift=view.label, name=view.holder_name), timeout=4)
         self.shiftdesk.set_shift_label(
