@@ -118,6 +118,8 @@ class OrderList(ScrollView, can_focus=True):
         self.warn = timedelta(seconds=60)
         self.labels: Callable[[str, str], str] = lambda kind, value: value
         self._styles: tuple[tuple[bool, str], Style, Style] | None = None
+        self._styles_key: tuple[bool, str] = (False, "")
+        self._strips: dict[tuple[object, ...], Strip] = {}
 
     def _base_styles(self) -> tuple[Style, Style]:
         """The row and cursor styles, computed once per focus state and theme (computing
@@ -127,6 +129,8 @@ class OrderList(ScrollView, can_focus=True):
             base = self.rich_style
             cursor = base + self.get_component_rich_style("order-list--cursor")
             self._styles = (key, base, cursor)
+            self._styles_key = key
+            self._strips.clear()
         return self._styles[1], self._styles[2]
 
     # ------------------------------------------------------------------ data
@@ -219,14 +223,26 @@ class OrderList(ScrollView, can_focus=True):
         fr = self.rows.get(self.ids[index])
         if fr is None:
             return Strip.blank(width, base)
-        style = cursor if index == self.cursor else base
-        segments = self._row_segments(fr, width, style)
-        return Strip(segments, width).crop(0, width)
-
-    def _row_segments(self, fr: FeedRow, width: int, style: Style) -> list[Segment]:
-        row = fr.row
+        selected = index == self.cursor
         clock = fr.next
         state = clock.state(self.now, self.warn) if clock else None
+        countdown = board_countdown(clock.remaining(self.now)) if clock else ""
+        # a scroll repaints every line in view: rows already drawn this second are reused
+        key = (fr.row.id, fr.row.version, selected, countdown, state, width, self._styles_key)
+        strip = self._strips.get(key)
+        if strip is None:
+            segments = self._row_segments(fr, width, cursor if selected else base, state, countdown)
+            strip = Strip(segments, width).crop(0, width)
+            if len(self._strips) > 4000:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+    def _row_segments(
+        self, fr: FeedRow, width: int, style: Style, state: ClockState | None, countdown: str
+    ) -> list[Segment]:
+        row = fr.row
+        clock = fr.next
         values = {
             "id": str(row.id),
             "where": row.where,
@@ -235,7 +251,7 @@ class OrderList(ScrollView, can_focus=True):
             "assignee": row.assignee or (self.labels("team", row.team) if row.team else ""),
             "stage": self.labels("stage", row.stage),
             "clock": self.labels("clock", clock.kind) if clock else "",
-            "countdown": board_countdown(clock.remaining(self.now)) if clock else "",
+            "countdown": countdown,
             "summary": row.summary.replace("\n", " "),
         }
         segments: list[Segment] = []

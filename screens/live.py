@@ -23,6 +23,7 @@ import asyncio
 import bisect
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,6 +161,9 @@ class DispatchFeed:
         self._alarm_note: Notification | None = None
         self._alarm_text = ""
         self._timer: Any = None
+        #: durations of the thread's reads and the UI thread's merges (benchmarks)
+        self.read_seconds: list[float] = []
+        self.apply_seconds: list[float] = []
 
     # ------------------------------------------------------------------ life cycle
 
@@ -224,7 +228,9 @@ class DispatchFeed:
                         continue
                 first = False
                 try:
+                    started = time.perf_counter()
                     diff = self._read()
+                    self.read_seconds.append(time.perf_counter() - started)
                 except Exception as exc:  # shown once, retried on the next change
                     self._post(self._read_failed, exc)
                     continue
@@ -273,6 +279,7 @@ class DispatchFeed:
 
     def _apply(self, diff: FeedDiff) -> None:
         """Merge a diff: the sorted structures are patched, not rebuilt, for small diffs."""
+        started = time.perf_counter()
         update = FeedUpdate(resorted=True)
         if diff.full:
             update.removed = set(self.rows) - {fr.id for fr in diff.rows}
@@ -315,6 +322,8 @@ class DispatchFeed:
         self._resort(utcnow())
         self.tick(resort=False)
         self._emit(update)
+        self.apply_seconds.append(time.perf_counter() - started)
+        del self.apply_seconds[:-100], self.read_seconds[:-100]
         self._applied.set()
 
     def _forget(self, fr: FeedRow) -> None:
@@ -355,12 +364,10 @@ class DispatchFeed:
             crossed = count != self._count(self._last_tick)
         if count != self.breached_count or self._alarm_dirty:
             self.breached_count = count
-            self.unacked = [
-                (oid, kind, due)
-                for due, oid, kind, key in self._dues[:count]
-                if key not in self.acked
-            ]
-            self._unacked_keys = {breach_key(*b) for b in self.unacked}
+            acked = self.acked
+            entries = [e for e in self._dues[:count] if e[3] not in acked]
+            self.unacked = [(oid, kind, due) for due, oid, kind, _key in entries]
+            self._unacked_keys = {e[3] for e in entries}
             self._alarm_dirty = False
             self._check_new = True
         if self.app.breached_count != count:

@@ -127,18 +127,24 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         feed = app.dispatch_feed
-        t0 = time.perf_counter()
         while not feed.loaded:
             await pilot.pause(0.01)
-        t_load = time.perf_counter() - t0
         t0 = time.perf_counter()
         await pilot.press("f3")
         await pilot.pause()
         board = app.screen.query_one(OrderList)
         t_frame = time.perf_counter() - t0
         print(f"open orders on the board: {len(board.ids)} (of {orders} created)")
-        print(f"feed: first read of all open orders        {t_load * 1000:8.0f} ms")
+        print(f"feed: first read of all open orders (thread) {feed.read_seconds[0] * 1000:6.0f} ms")
+        print(f"feed: merging them on the UI thread        {feed.apply_seconds[0] * 1000:8.0f} ms")
         print(f"F3: board's first frame (after the read)    {t_frame * 1000:8.0f} ms")
+        t0 = time.perf_counter()
+        await pilot.press("f4")
+        await pilot.pause()
+        t_f4 = time.perf_counter() - t0
+        print(f"  baseline: F4, the parcels screen's first frame {t_f4 * 1000:4.0f} ms")
+        await pilot.press("f3")
+        await pilot.pause()
 
         async def key_to_render(key: str) -> float:
             last_render[0] = 0.0
@@ -151,17 +157,17 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
         idle = []
         for _ in range(moves // 2):
             start = time.perf_counter()
-            await pilot.press("z")  # bound to nothing: the harness's own cost
-            await pilot.pause()
+            await pilot.pause()  # no key at all: the harness's own round trip
             idle.append(time.perf_counter() - start)
-        print(f"baseline: an unbound key through Pilot:    {figures(idle)}")
+        print(f"baseline: Pilot round trip, no key:        {figures(idle)}")
         render_time[0] = 0.0
         render_lines[0] = 0
         downs = [await key_to_render("down") for _ in range(moves)]
         print(f"cursor down, keypress to render ({moves}x):    {figures(downs)}")
+        per_line = render_time[0] / max(render_lines[0], 1) * 1e6
         print(
             f"  of which drawing board lines, per move:  {render_time[0] / moves * 1000:6.2f} ms"
-            f" ({render_lines[0] / moves:.1f} lines, {render_time[0] / max(render_lines[0], 1) * 1e6:.0f} µs each)"
+            f" ({render_lines[0] / moves:.1f} lines, {per_line:.0f} µs each)"
         )
         pages = [await key_to_render("pagedown") for _ in range(max(moves // 10, 10))]
         print(f"page down, keypress to render:             {figures(pages)}")
@@ -200,6 +206,7 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
                 await pilot.pause(0.005)
             updates.append(time.perf_counter() - start)
         print(f"another terminal's change until shown:     {figures(updates)}")
+        print(f"  of which merging one changed row:        {figures(feed.apply_seconds[-5:])}")
     engine.dispose()
 
 

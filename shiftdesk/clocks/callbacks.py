@@ -16,11 +16,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shiftdesk.clocks import Clock
 from shiftdesk.config import Settings
-from shiftdesk.timeutil import as_utc, parse_hhmm, zone
+from shiftdesk.timeutil import as_utc, zone
+from shiftdesk.timeutil import parse_hhmm as _parse_hhmm
+
+#: config times are parsed once: the board evaluates these clocks for every open order
+parse_hhmm = lru_cache(maxsize=64)(_parse_hhmm)
 
 
 class CallbackKind(StrEnum):

@@ -21,12 +21,17 @@ row the board loads). Nothing here reads the database or the wall clock: ``now``
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from shiftdesk.clocks import Clock, ClockState
 from shiftdesk.clocks.callbacks import callback_clock, callback_kind
 from shiftdesk.config import Settings
-from shiftdesk.timeutil import as_utc, in_window, parse_hhmm, zone
+from shiftdesk.timeutil import as_utc, in_window, zone
+from shiftdesk.timeutil import parse_hhmm as _parse_hhmm
+
+#: config times are parsed once: the board evaluates these clocks for every open order
+parse_hhmm = lru_cache(maxsize=64)(_parse_hhmm)
 
 #: stages in which an order is still open (on the board)
 OPEN_STAGES = ("reported", "dispatched", "accepted", "arrived", "completed", "unfinished")
