@@ -2,14 +2,20 @@
 
 Built by ``make_app`` from resolved settings and an injected engine; tests use the same
 factory. Database work runs in thread workers (``run_db``), never on the UI thread.
+
+Start-up is kept short (docs/performance.md): the four mode screens are imported and built
+when first shown, the first (handover) only once someone has signed in, and their modules
+are loaded in a background thread meanwhile, so the sign-in dialog comes up first and
+nothing of the duty log shows behind it.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -18,13 +24,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.calls import CallsScreen
-from screens.dispatch import DispatchScreen
 from screens.errors import ErrorScreen
-from screens.handover import HandoverScreen
 from screens.i18n import TranslatedBindings
 from screens.live import DispatchFeed
-from screens.parcels import ParcelsScreen
 from screens.signin import SignInScreen
 from screens.widgets.scan import ScanDetector
 from screens.widgets.statusbar import StatusBar
@@ -40,16 +42,38 @@ from shiftdesk.sites import get_site
 T = TypeVar("T")
 
 MODE_KEYS = {"handover": "f1", "calls": "f2", "dispatch": "f3", "parcels": "f4"}
+#: mode -> (module, class) of its screen, imported on first use (see the module docstring)
+MODE_SCREENS = {
+    "handover": ("screens.handover", "HandoverScreen"),
+    "calls": ("screens.calls", "CallsScreen"),
+    "dispatch": ("screens.dispatch", "DispatchScreen"),
+    "parcels": ("screens.parcels", "ParcelsScreen"),
+}
+FIRST_MODE = "handover"
+
+
+def mode_screen(mode: str) -> Callable[[], Screen[Any]]:
+    """A factory for a mode's screen that imports its module only when called."""
+    module, name = MODE_SCREENS[mode]
+
+    def make() -> Screen[Any]:
+        screen: Screen[Any] = getattr(importlib.import_module(module), name)()
+        return screen
+
+    return make
+
+
+def preload_mode_screens() -> None:
+    """Import every mode screen's module (run in a thread while the operator signs in)."""
+    for module, _name in MODE_SCREENS.values():
+        importlib.import_module(module)
 
 
 class ShiftdeskApp(TranslatedBindings, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "shiftdesk"
-    MODES = {
-        "handover": HandoverScreen,
-        "calls": CallsScreen,
-        "dispatch": DispatchScreen,
-        "parcels": ParcelsScreen,
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        mode: mode_screen(mode) for mode in MODE_SCREENS
     }
     BINDINGS = [
         Binding("f1", "switch_mode('handover')", "mode.handover", id="mode.handover"),
@@ -86,9 +110,13 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
     def on_mount(self) -> None:
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
-        self.switch_mode("handover")
         self.run_db(lambda s: get_site(s, self.settings.site.code), self._site_loaded)
         self._ask_sign_in()
+        # the screens' modules load while the operator types; the first is shown at sign-in
+        self.call_after_refresh(
+            self.run_worker, preload_mode_screens, thread=True, group="preload",
+            exit_on_error=False,
+        )  # fmt: skip
         if self.settings.security.idle_lock_minutes > 0:
             self.set_interval(15, self._check_idle)
 
@@ -107,6 +135,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self.operator = operator
         self.actor = actor_for(operator)
         self.operator_label = operator.label
+        if self.current_mode == self.DEFAULT_MODE:  # the first sign-in (not an unlock)
+            self.switch_mode(FIRST_MODE)
         self.refresh_status()
         self.notify(t("signin.welcome", name=operator.label), timeout=3)
         self.dispatch_feed.start()

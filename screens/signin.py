@@ -85,7 +85,9 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
                 return
             app.call_from_thread(self.dismiss, operator)
 
-        self.run_worker(work, thread=True, exclusive=True, group="signin", exit_on_error=False)
+        # The app owns the worker, not this dialog: the dialog is removed while the worker is
+        # still finishing (it dismisses it), and a removed widget cancels its own workers.
+        app.run_worker(work, thread=True, exclusive=True, group="signin", exit_on_error=False)
 
     def _show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(message)
