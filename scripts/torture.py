@@ -146,7 +146,7 @@ class Writer:
     generation: int
     info: dict[str, Any]
     log_path: Path
-    deadline: float
+    stop: Any  # a multiprocessing Event: the parent says when the run is over
     seed: int
     rng: random.Random = field(init=False)
     seq: int = 0
@@ -174,7 +174,7 @@ class Writer:
         ops, weights = list(MIX), list(MIX.values())
         try:
             self.log(fd, op="start")
-            while time.time() < self.deadline:
+            while not self.stop.is_set():
                 if self.seq % 15 == 0:
                     self.refresh(engine)
                 op = self.rng.choices(ops, weights)[0]
@@ -389,10 +389,10 @@ def _writer_main(
     generation: int,
     info: dict[str, Any],
     log_path: str,
-    deadline: float,
+    stop: Any,
     seed: int,
 ) -> None:
-    Writer(url, wid, generation, info, Path(log_path), deadline, seed).run()
+    Writer(url, wid, generation, info, Path(log_path), stop, seed).run()
 
 
 # ------------------------------------------------------------------------------- reading logs
@@ -587,13 +587,15 @@ def run(
         path.unlink(missing_ok=True)
     started = time.time()
     deadline = started + seconds
+    # writers run until told: a kill scheduled near the end never finds one already gone
+    stop = ctx.Event()
     generation = [0] * procs
 
     def spawn(wid: int) -> Any:
         generation[wid] += 1
         proc = ctx.Process(
             target=_writer_main,
-            args=(url, wid, generation[wid], info, str(logs[wid]), deadline, rng.randrange(2**31)),
+            args=(url, wid, generation[wid], info, str(logs[wid]), stop, rng.randrange(2**31)),
             daemon=True,
         )
         proc.start()
@@ -601,6 +603,7 @@ def run(
 
     workers = [spawn(wid) for wid in range(procs)]
     kill_points = 0
+    dead: list[int | None] = []  # exit codes of writers that ended by themselves (a crash)
     backup_job: _Backup | None = None
     backup_report: dict[str, Any] | None = None
     backup_path = workdir / "backup.db"
@@ -608,7 +611,7 @@ def run(
     backup_at = started + seconds * 0.4 if backup and sqlite else None
     # with kills: spread them over the run, at random moments, at random writers
     kill_times = sorted(started + rng.uniform(0.05, 0.95) * seconds for _ in range(kills))
-    while time.time() < deadline:
+    while time.time() < deadline or kill_times:
         if backup_job is not None:
             backup_job.poll()
         if backup_at is not None and time.time() >= backup_at:
@@ -622,17 +625,20 @@ def run(
                 proc.kill()  # SIGKILL: no cleanup, no rollback, no flush
                 proc.join()
                 kill_points += 1
-                workers[wid] = spawn(wid)
+            else:
+                dead.append(proc.exitcode)
+            workers[wid] = spawn(wid)
             continue
         time.sleep(0.005 if kill_times else 0.05)
+    stop.set()
+    elapsed = time.time() - started
     if backup_job is not None:
         backup_report = backup_job.finish()
     for proc in workers:
-        proc.join(timeout=seconds + 120)
+        proc.join(timeout=120)
         if proc.is_alive():
             proc.kill()
             proc.join()
-    elapsed = time.time() - started
     records = read_logs(logs)
     counts = Counter(r.get("op") for r in records)
     errors = [r for r in records if r.get("op") == "error"]
@@ -650,6 +656,7 @@ def run(
         "locked_errors": sum(1 for r in errors if r.get("locked")),
         "error_samples": [r.get("detail") for r in errors[:5]],
         "kill_points": kill_points,
+        "writers_ended_early": dead,
         "writer_starts": counts["start"],
         **{
             k: result[k]
@@ -683,7 +690,8 @@ def run(
         )
         report["backup"] = backup_report
     report["ok"] = (
-        report["errors"] == 0
+        not dead
+        and report["errors"] == 0
         and report["lost_or_duplicated"] == 0
         and report["chain_ok"]
         and report["integrity"] in ("ok", "n/a")

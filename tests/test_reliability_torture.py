@@ -47,6 +47,7 @@ def test_four_sqlite_terminals_crashes_and_a_backup(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'torture.db'}"
     report = torture.run(url, procs=4, seconds=5, kills=20, backup=True, workdir=tmp_path)
     _check(report)
+    assert report["writers_ended_early"] == []
     assert report["kill_points"] == 20
     assert report["integrity"] == "ok"
     backup = report["backup"]
