@@ -382,7 +382,7 @@ _ROOT = [
 ]
 
 
-@hsettings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     root=st.lists(st.sampled_from(_ROOT), max_size=2),
     command=st.sampled_from(_COMMANDS),
