@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,15 +170,11 @@ def _defaults(model: type[SQLModel]) -> dict[str, Any]:
     return out
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    """The text SQLAlchemy stores for a UTC datetime on SQLite (every value here is UTC)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _sqlite_bool(value: bool | None) -> int | None:
-    return None if value is None else int(value)
+def _sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy stores for a UTC datetime on SQLite: naive UTC, microseconds."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 class Writer:
@@ -200,35 +197,25 @@ class Writer:
         cur.close()
         return value + 1
 
-    def _converters(self, model: type[SQLModel]) -> list[tuple[str, Any, Any]]:
-        """(column, default, converter) per column: SQLite wants naive-UTC text and 0/1."""
-        table = model.__table__  # type: ignore[attr-defined]
-        base = _defaults(model)
-        out = []
-        for column in table.columns:
-            conv = None
-            if self.sqlite:
-                kind = type(column.type).__name__
-                if kind == "UTCDateTime":
-                    conv = _sqlite_time
-                elif kind == "Boolean":
-                    conv = _sqlite_bool
-            out.append((column.name, base.get(column.name), conv))
-        return out
-
     def insert(self, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+        """Rows as dicts (missing keys take the model's defaults) -> one executemany / COPY."""
         if not rows:
             return
         table = model.__table__  # type: ignore[attr-defined]
-        spec = self._converters(model)
-        columns = [name for name, _, _ in spec]
-        data = [
-            tuple(
-                (row.get(name, default) if conv is None else conv(row.get(name, default)))
-                for name, default, conv in spec
-            )
-            for row in rows
-        ]
+        columns = [c.name for c in table.columns]
+        base = _defaults(model)
+        pick = itemgetter(*columns)
+        data: list[Any] = [pick({**base, **row}) for row in rows]
+        if self.sqlite:  # SQLite keeps UTC instants as text (bools go in as 0/1 by themselves)
+            times = [
+                i for i, c in enumerate(table.columns) if type(c.type).__name__ == "UTCDateTime"
+            ]
+            for n, record in enumerate(data):
+                values = list(record)
+                for i in times:
+                    if values[i] is not None:
+                        values[i] = _sqlite_time(values[i])
+                data[n] = values
         cur = self.raw.cursor()
         if self.sqlite:
             marks = ", ".join("?" for _ in columns)
