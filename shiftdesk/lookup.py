@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from shiftdesk.errors import ValidationError
@@ -149,6 +149,20 @@ def pinyin_query(text: str) -> str | None:
     return None
 
 
+def starts_with(session: Session, column: Any, prefix: str) -> Any:
+    """``column`` starts with ``prefix``, in a form the database can answer from an index.
+
+    SQLite's LIKE is case-insensitive and so never uses a (BINARY) index; a range
+    ``prefix <= column < prefix+1`` does, and with BINARY collation it means exactly "starts
+    with". PostgreSQL's range would follow the database's collation (which may ignore
+    hyphens), so it keeps an exact LIKE; it scans 5,000 rows in about a millisecond anyway.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return and_(column >= prefix, column < upper)
+    return column.like(_like_prefix(prefix), escape="\\")
+
+
 def _like_prefix(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
@@ -211,12 +225,24 @@ def _resident_hit(resident: Resident, unit_code: str, match: str) -> LookupHit:
     )
 
 
-def _residents_query(site_id: int) -> Any:
+def same_site(session: Session, column: Any, site_id: int) -> Any:
+    """``column == site_id``, kept away from SQLite's index choice.
+
+    Without ANALYZE statistics SQLite prefers the site_id index, which holds every resident
+    of the site, over the index on the column being searched; ``+ 0`` makes the site test a
+    plain filter so the search column's index is used (19 ms -> well under 1 ms at 5,000).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return column + 0 == site_id
+    return column == site_id
+
+
+def _residents_query(session: Session, site_id: int) -> Any:
     """Active residents of the site with their unit code: rows of (Resident, code)."""
     return (
         select(Resident, Unit.code)
         .join(Unit, col(Unit.id) == col(Resident.unit_id))
-        .where(Resident.site_id == site_id, col(Resident.active).is_(True))
+        .where(same_site(session, col(Resident.site_id), site_id), col(Resident.active).is_(True))
     )
 
 
@@ -224,7 +250,10 @@ def _by_unit(session: Session, site_id: int, prefix: str, limit: int) -> list[Lo
     """Units whose code starts with ``prefix``: each unit, then the residents living there."""
     units = session.exec(
         select(Unit)
-        .where(Unit.site_id == site_id, col(Unit.code).like(_like_prefix(prefix), escape="\\"))
+        .where(
+            same_site(session, col(Unit.site_id), site_id),
+            starts_with(session, col(Unit.code), prefix),
+        )
         .order_by(func.length(Unit.code), col(Unit.code))
         .limit(limit)
     ).all()
@@ -248,72 +277,88 @@ def _by_unit(session: Session, site_id: int, prefix: str, limit: int) -> list[Lo
 
 
 def _by_name(session: Session, site_id: int, name: str, limit: int) -> list[LookupHit]:
-    """A Chinese name: prefix first (张伟, 张), then names containing it (伟)."""
+    """A Chinese name: names starting with it (张伟, 张), then names containing it (伟).
+
+    The prefix search goes through the indexed pinyin of what was typed (the stored pinyin is
+    made by the same function), with the characters themselves checked on the few rows that
+    match. The rest (names containing the text, and any prefix a polyphonic character made
+    the pinyin miss) is a scan of the resident table alone, joined to the units of the at
+    most ``limit`` rows found.
+    """
+    from shiftdesk.names import search_keys
+
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    full, _initials = search_keys(name)
+    prefix_query = _residents_query(session, site_id).where(
+        col(Resident.name).like(escaped + "%", escape="\\")
+    )
+    if full:
+        prefix_query = prefix_query.where(starts_with(session, col(Resident.pinyin), full))
     rows = list(
-        session.exec(
-            _residents_query(site_id)
-            .where(col(Resident.name).like(_like_prefix(name), escape="\\"))
-            .order_by(col(Resident.name), col(Unit.code))
-            .limit(limit)
-        ).all()
+        session.exec(prefix_query.order_by(col(Resident.name), col(Unit.code)).limit(limit)).all()
     )
     if len(rows) < limit:
-        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        more = session.exec(
-            _residents_query(site_id)
+        found = session.exec(
+            select(Resident)
             .where(
-                col(Resident.name).like(f"_%{escaped}%", escape="\\"),
+                same_site(session, col(Resident.site_id), site_id),
+                col(Resident.active).is_(True),
+                # "%x%", not "_%x%": also catches a prefix the pinyin read differently
+                col(Resident.name).like(f"%{escaped}%", escape="\\"),
+                col(Resident.id).not_in([r.id for r, _code in rows]),
             )
-            .order_by(col(Resident.name), col(Unit.code))
-            .limit(limit)
+            .order_by(col(Resident.name))
+            .limit(limit - len(rows))
         ).all()
-        rows += list(more)
+        if found:
+            codes = dict(
+                session.exec(
+                    select(Unit.id, Unit.code).where(col(Unit.id).in_({r.unit_id for r in found}))
+                ).all()
+            )
+            rows += [(r, codes.get(r.unit_id, "")) for r in found]
     return [_resident_hit(r, code, "name") for r, code in rows]
 
 
 def _by_pinyin(session: Session, site_id: int, q: str, limit: int) -> list[LookupHit]:
-    """Initials that match exactly come first (``zw``: 张伟 before 张文华), then prefixes."""
-    like = _like_prefix(q)
+    """Exact initials or pinyin first (``zw``: 张伟 before 张文华), then pinyin prefixes, then
+    initials prefixes: one query, each branch of the OR answered from its own index."""
+    pinyin_prefix = starts_with(session, col(Resident.pinyin), q)
+    initials_prefix = starts_with(session, col(Resident.initials), q)
+    rank = case(
+        (or_(col(Resident.initials) == q, col(Resident.pinyin) == q), 0),
+        (pinyin_prefix, 1),
+        else_=2,
+    )
     rows = session.exec(
-        _residents_query(site_id)
-        .where(
-            or_(
-                col(Resident.initials).like(like, escape="\\"),
-                col(Resident.pinyin).like(like, escape="\\"),
-            )
-        )
-        .order_by(col(Resident.pinyin), col(Unit.code))
-        .limit(limit * 3)
+        _residents_query(session, site_id)
+        .where(or_(pinyin_prefix, initials_prefix))
+        .order_by(rank, col(Resident.pinyin), col(Unit.code))
+        .limit(limit)
     ).all()
-
-    def rank(row: tuple[Resident, str]) -> tuple[int, str, str]:
-        r = row[0]
-        if r.initials == q or r.pinyin == q:
-            return (0, r.pinyin, row[1])
-        if r.pinyin.startswith(q):
-            return (1, r.pinyin, row[1])
-        return (2, r.pinyin, row[1])
-
-    ordered = sorted(rows, key=rank)[:limit]
     return [
         _resident_hit(r, code, "pinyin" if r.pinyin.startswith(q) else "initials")
-        for r, code in ordered
+        for r, code in rows
     ]
 
 
 def _by_phone(session: Session, site_id: int, digits: str, limit: int) -> list[LookupHit]:
-    like = _like_prefix(digits)
-    rows = session.exec(
-        _residents_query(site_id)
-        .where(
-            or_(
-                col(Resident.phone).like(like, escape="\\"),
-                col(Resident.phone2).like(like, escape="\\"),
-            )
-        )
-        .order_by(col(Resident.phone), col(Unit.code))
-        .limit(limit)
-    ).all()
+    """The main phone by index; a second phone once the number is long enough to be rare."""
+    rows = list(
+        session.exec(
+            _residents_query(session, site_id)
+            .where(starts_with(session, col(Resident.phone), digits))
+            .order_by(col(Resident.phone), col(Unit.code))
+            .limit(limit)
+        ).all()
+    )
+    if len(rows) < limit and len(digits) >= 5:
+        rows += session.exec(
+            _residents_query(session, site_id)
+            .where(starts_with(session, col(Resident.phone2), digits))
+            .order_by(col(Resident.phone2), col(Unit.code))
+            .limit(limit - len(rows))
+        ).all()
     return [_resident_hit(r, code, "phone") for r, code in rows]
 
 
@@ -322,7 +367,7 @@ def resident_by_phone(session: Session, site_id: int, phone: str) -> LookupHit |
     if not phone:
         return None
     rows = session.exec(
-        _residents_query(site_id)
+        _residents_query(session, site_id)
         .where(or_(col(Resident.phone) == phone, col(Resident.phone2) == phone))
         .limit(2)
     ).all()

@@ -193,32 +193,26 @@ def _resident(engine: Engine, **where: Any) -> Resident:
         return found
 
 
-async def test_widget_initials_then_enter_chooses_first(
-    base_engine: Engine, settings: Settings
-) -> None:
+async def test_widget_by_keyboard_alone(base_engine: Engine, settings: Settings) -> None:
     target = _resident(base_engine, name="张伟")
+    spaced = f"+86 {target.phone[:3]} {target.phone[3:7]}"
     app = build_app(base_engine, settings)
     async with app.run_test(size=(100, 30)) as pilot:
         screen, widget = await _harness(pilot)
+        # initials, then Enter chooses the first line
         await type_text(pilot, target.initials)
         assert widget.is_open
         await pilot.press("enter")
         await pilot.pause()
         kind, hit = screen.events[-1]
         assert kind == "chosen" and hit.resident_id == target.id
-        assert widget.chosen == hit
-        assert not widget.is_open
+        assert widget.chosen == hit and not widget.is_open
         assert target.name in widget.text
-
-
-async def test_widget_down_arrow_then_enter_picks_second_line(
-    base_engine: Engine, settings: Settings
-) -> None:
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen, widget = await _harness(pilot)
+        # a unit: the unit itself first, Down then Enter picks its resident
+        widget.clear()
+        await settle(pilot)
+        assert screen.events[-1] == ("cleared", None)
         await type_text(pilot, "1-1-2101")
-        # first line: the unit alone; second: its resident
         await pilot.press("down", "enter")
         await pilot.pause()
         _, hit = screen.events[-1]
@@ -227,32 +221,19 @@ async def test_widget_down_arrow_then_enter_picks_second_line(
         await type_text(pilot, "x")
         assert screen.events[-1] == ("cleared", None)
         assert widget.chosen is None
-
-
-async def test_widget_phone_search_and_escape_closes_list(
-    base_engine: Engine, settings: Settings
-) -> None:
-    target = _resident(base_engine, name="张伟")
-    spaced = f"+86 {target.phone[:3]} {target.phone[3:7]}"
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen, widget = await _harness(pilot)
+        # phone digits with separators; Esc closes the list and chooses nothing
+        widget.clear()
         await type_text(pilot, spaced)
         assert widget.is_open
+        count = len(screen.events)
         await pilot.press("escape")
         assert not widget.is_open
-        assert screen.events == []
-        await pilot.press("down")  # opens nothing, chooses nothing
-        assert screen.events == []
-
-
-async def test_widget_enter_before_results_arrive_chooses_first(
-    base_engine: Engine, settings: Settings
-) -> None:
-    target = _resident(base_engine, name="张伟")
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen, _ = await _harness(pilot)
+        await pilot.press("down")  # with the list closed: opens nothing, chooses nothing
+        assert len(screen.events) == count
+        # Enter typed before the results arrive chooses the first result when they do
+        widget.clear()
+        await settle(pilot)
         await pilot.press(*list(target.initials), "enter")
         await settle(pilot)
-        assert screen.events and screen.events[-1][1].resident_id == target.id
+        assert screen.events[-1][0] == "chosen"
+        assert screen.events[-1][1].resident_id == target.id

@@ -106,6 +106,22 @@ async def test_walk_in_inquiry_takes_three_keys_beyond_the_text(
         assert screen.query_one("#summary", Input).value == ""
         assert screen.query_one("#category", KeyChoice).value is None
         assert app.focused is screen.query_one("#channel")
+        # Esc asks before discarding typed text
+        await pilot.press("p", "i")
+        await type_text(pilot, "half typed")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # no: keep it
+        await pilot.pause()
+        assert screen.query_one("#summary", Input).value == "half typed"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.query_one("#summary", Input).value == ""
+        assert len(calls(base_engine)) == 1
 
 
 async def test_every_simple_category_by_single_keys(
@@ -309,7 +325,7 @@ async def test_complaint_scheme_b_cause_class_and_severity(
 # ------------------------------------------------------------------------ time received
 
 
-async def test_time_follows_the_clock_until_typing_then_late_entry_when_edited(
+async def test_time_received_late_entry_and_night(
     base_engine: Engine, settings: Settings, frozen: time_machine.Traveller
 ) -> None:
     app = build_app(base_engine, settings)
@@ -346,15 +362,11 @@ async def test_time_follows_the_clock_until_typing_then_late_entry_when_edited(
         received.value = "2026-11-22 23:00"
         await save(pilot)
         assert "future" in screen.field_error("received_at")
-
-
-async def test_night_call_is_marked_for_the_control_room(
-    base_engine: Engine, settings: Settings, frozen: time_machine.Traveller
-) -> None:
-    frozen.move_to(datetime(2026, 11, 22, 20, 0, tzinfo=SH))
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_calls(pilot)
+        # from 20:00 the control room takes the calls
+        screen.clear_form()
+        frozen.move_to(datetime(2026, 11, 22, 20, 0, tzinfo=SH))
+        screen._tick()
+        await pilot.pause()
         assert "control room" in str(screen.query_one("#night").render())
         await pilot.press("p", "i")
         await type_text(pilot, "night call")
@@ -366,30 +378,7 @@ async def test_night_call_is_marked_for_the_control_room(
 # ------------------------------------------------------------------------ discard, list, edit
 
 
-async def test_escape_asks_before_discarding_typed_text(
-    base_engine: Engine, settings: Settings, frozen: time_machine.Traveller
-) -> None:
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_calls(pilot)
-        await pilot.press("p", "i")
-        await type_text(pilot, "half typed")
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("escape")  # no: keep it
-        await pilot.pause()
-        assert screen.query_one("#summary", Input).value == "half typed"
-        await pilot.press("escape")
-        await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
-        assert app.screen is screen
-        assert screen.query_one("#summary", Input).value == ""
-        assert calls(base_engine) == []
-
-
-async def test_list_search_open_and_edit_a_call_with_audit(
+async def test_list_search_edit_and_complaint_progress(
     base_engine: Engine, settings: Settings, frozen: time_machine.Traveller
 ) -> None:
     app = build_app(base_engine, settings)
@@ -425,19 +414,14 @@ async def test_list_search_open_and_edit_a_call_with_audit(
         assert "water meter reading" in str(table.get_row_at(0))
         await pilot.press("ctrl+n")
         assert app.focused is screen.query_one("#channel")
-
-
-async def test_complaint_progress_from_the_call_detail(
-    base_engine: Engine, settings: Settings, frozen: time_machine.Traveller
-) -> None:
-    app = build_app(base_engine, settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_calls(pilot)
+        # a complaint: its clocks in the detail, progress recorded from there
         await _complaint_call(pilot, screen, [])
         await pilot.press("ctrl+f")
+        screen.query_one("#search", Input).value = ""
         await settle(pilot)
-        screen.query_one("#calls-table").focus()
-        await pilot.press("enter")
+        assert table.row_count == 3
+        table.focus()
+        await pilot.press("home", "enter")
         await settle(pilot)
         detail = app.screen
         assert isinstance(detail, CallDetailScreen)
