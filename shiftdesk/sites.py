@@ -10,6 +10,7 @@ from shiftdesk.errors import NotFound, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Operator, Role, Site
 from shiftdesk.security import check_pin_format, hash_pin, require_role
+from shiftdesk.textclean import clean_text, control_characters
 
 
 def ensure_site(session: Session, settings: Settings) -> Site:
@@ -54,8 +55,9 @@ def add_operator(
     the session's actor is checked here, not only in the command line."""
     _require_manager(session)
     name = name.strip()
-    if not name or len(name) > 40 or name == "system":
-        raise ValidationError(f"invalid operator name {name!r}", field="name")
+    if not name or len(name) > 40 or name == "system" or control_characters(name):
+        raise ValidationError(t("reliability.operator.bad_name", name=name), field="name")
+    display_name = clean_text(display_name, max_length=40, field="display_name")
     check_pin_format(pin)
     if session.exec(select(Operator).where(Operator.name == name)).first() is not None:
         raise ValidationError(t("cli.operators.exists", name=name), field="name")
@@ -92,7 +94,7 @@ def set_operator_active(session: Session, name: str, active: bool) -> Operator:
     _require_manager(session)
     op = find_operator(session, name)
     if op.name == "system":
-        raise ValidationError(f"invalid operator name {name!r}", field="name")
+        raise ValidationError(t("reliability.operator.bad_name", name=name), field="name")
     op.active = active
     session.add(op)
     session.flush()

@@ -24,7 +24,7 @@ from shiftdesk import handover
 from shiftdesk.cli import app as cli
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor, make_engine, read_session, transact
-from shiftdesk.errors import PermissionDenied, UsageError
+from shiftdesk.errors import PermissionDenied, UsageError, ValidationError
 from shiftdesk.i18n import set_locale
 from shiftdesk.models import AuditEvent, Operator, Role
 from shiftdesk.security import SignInError, authenticate, hash_pin, verify_pin
@@ -507,3 +507,35 @@ def test_who_read_a_residents_record_is_listed(base_engine: Engine) -> None:
     assert [(e["actor"], e["entity_id"], e["note"]) for e in events] == [
         ("wangfang", 7, "caller history")
     ]
+
+
+@pytest.mark.parametrize("name", ["", "system", "wang\x00fang", "x" * 41, "a\nb"])
+def test_operator_names_are_checked_in_both_languages(base_engine: Engine, name: str) -> None:
+    def add(session: Any) -> Operator:
+        return add_operator(session, name=name, pin="4321", role=Role.OPERATOR, site_id=1)
+
+    with pytest.raises(ValidationError) as english:
+        transact(base_engine, add)
+    set_locale("zh_CN")
+    try:
+        with pytest.raises(ValidationError) as chinese:
+            transact(base_engine, add)
+    finally:
+        set_locale("en")
+    assert english.value.field == "name" and "invalid operator name" in english.value.message
+    assert "值班员账号" in chinese.value.message
+
+
+def test_display_names_are_cleaned(base_engine: Engine) -> None:
+    op = transact(
+        base_engine,
+        lambda s: add_operator(
+            s,
+            name="zhaoyun",
+            pin="4321",
+            role=Role.OPERATOR,
+            site_id=1,
+            display_name="\x1b[31m赵云\x1b[0m 😀",
+        ),
+    )
+    assert op.display_name == "赵云 😀"
