@@ -35,13 +35,13 @@ DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
     width: 64; max-width: 100%; height: auto; max-height: 100%;
-    padding: 0 1; border: thick $accent; background: $surface;
+    padding: 0 1; border: thick $accent; background: $surface; overflow-y: auto;
 }}
 {name} .dialog-title {{ text-style: bold; width: 100%; margin-bottom: 1; }}
 {name} .dialog-error {{ color: $error; height: auto; }}
 {name} Horizontal.buttons {{ height: auto; align-horizontal: right; }}
 {name} Button {{ margin-left: 1; }}
-{name} Label {{ margin-top: 1; }}
+{name} Label {{ margin-top: 0; }}
 """
 
 
@@ -352,6 +352,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
             )
         ]
         warn = timedelta(seconds=self.warn_seconds)
+        acks: list[str] = []
         for c in self.clocks:
             state = c.state(now, warn)
             extra = ""
@@ -359,7 +360,10 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
                 extra = " " + board_countdown(c.remaining(now))
             ack = self.acked.get(breach_key(o.id, c.kind, c.due_at))
             if ack:
-                extra += " " + t("dispatch.clocks.acked", who=ack[0], at=hm(ack[1]))
+                acks.append(
+                    f"{self.labels('clock', c.kind)}: "
+                    + t("dispatch.clocks.acked", who=ack[0], at=hm(ack[1]))
+                )
             table.append(
                 "  ".join(
                     (
@@ -375,7 +379,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
         with Vertical():
             yield Static(t("dispatch.clocks.title", id=o.id), classes="dialog-title")
             yield Static("\n".join(lines), markup=False)
-            yield Static("\n".join(table), id="clocks", markup=False)
+            yield Static("\n".join(table + acks), id="clocks", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(t("common.ok"), id="ok", variant="primary")
 
