@@ -504,3 +504,43 @@ async def test_change_from_another_process_appears_and_cursor_stays(
         assert board.cursor_id == third
         assert board.scroll_offset == scroll
         assert set(board.ids) == {first, second, third}
+
+
+@pytest.mark.postgres
+async def test_change_from_another_process_appears_on_postgresql(
+    pg_url: str, settings: Settings
+) -> None:
+    """The same on PostgreSQL, where the board LISTENs and every write NOTIFYs."""
+    import random
+
+    from shiftdesk.db import make_engine
+    from shiftdesk.demo import base
+    from shiftdesk.migrate import upgrade
+
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        base.generate(engine, settings, random.Random(7), utcnow())
+        first = add_order(engine, seconds_ago=100)
+        second = add_order(engine, seconds_ago=50, unit_index=1)
+        app = build_app(engine, settings)
+        async with app.run_test(size=(100, 30)) as pilot:
+            board = await open_board(pilot)
+            await pick(pilot, board, second)
+            done = subprocess.run(
+                [sys.executable, "-m", "shiftdesk", "--db", pg_url, "--operator", "lina",
+                 "orders", "accept", str(first)],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 2  # not dispatched yet: refused, nothing changes
+            done = subprocess.run(
+                [sys.executable, "-m", "shiftdesk", "--db", pg_url, "--operator", "lina",
+                 "orders", "dispatch", str(first), "--assignee", "老王"],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            await until(pilot, lambda: board.rows[first].row.stage == "dispatched", rounds=200)
+            assert board.rows[first].row.assignee == "老王"
+            assert board.cursor_id == second
+    finally:
+        engine.dispose()
