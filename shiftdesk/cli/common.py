@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -41,8 +40,9 @@ def _usage_failure(ctx: Any, err: Exception, args: list[str] | None = None) -> N
     if not isinstance(root.obj, AppState):  # the error came before the root options ran
         params = root.params or {}
         raw = args or []
+        config = params.get("config") or sniff_option(raw, "--config")
         root.obj = AppState(
-            config_path=params.get("config") or sniff_option(raw, "--config"),
+            config_path=Path(config) if config else None,
             db_url=params.get("db"),
             locale=params.get("locale") or sniff_option(raw, "--locale"),
         )
@@ -66,7 +66,7 @@ class ShiftdeskGroup(TyperGroup):
         except UsageError as err:
             _usage_failure(ctx, err, raw)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
         try:
