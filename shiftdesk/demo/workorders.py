@@ -22,12 +22,14 @@ from shiftdesk.clocks.callbacks import (
     callback_due,
     callback_kind,
     last_allowed_at_or_before,
+    next_allowed_at_or_after,
 )
 from shiftdesk.clocks.workorders import route_team
 from shiftdesk.db import transact
 from shiftdesk.demo import DemoContext
 from shiftdesk.models import Callback, Unit, WorkOrder
 from shiftdesk.security import actor_for
+from shiftdesk.timeutil import to_local
 from shiftdesk.workorders import create_order
 
 TECHNICIANS = ["李师傅", "王师傅", "赵师傅", "孙师傅", "周师傅"]
@@ -129,9 +131,9 @@ def _advance(order: WorkOrder, stage: str, ctx: DemoContext, rng: Any, extra: di
         callback.outcome = "unreachable"
         callback.note = "电话无人接听，明天再打"
         callback.operator_id = operator_id
-    if stage == "closed":
-        done = last_allowed_at_or_before(min(t + 5 * H, ctx.now), settings)
-        done = max(done, t)
+    # CB-2: the callback is made in calling hours; too early yet, and it stays completed
+    done = next_allowed_at_or_after(t + 2 * H, settings)
+    if stage == "closed" and done <= ctx.now:
         order.closed_at = done
         order.closed_by = operator_id
         order.stage = "closed"
@@ -156,6 +158,13 @@ def generate(ctx: DemoContext) -> None:
         for (_key, trade, priority, in_home, summary, age, stage, extra), unit in plan:
             name, phone = phones.get(unit.id or 0, ("", ""))
             reported = ctx.now - age
+            if extra.get("night"):
+                # taken by the control room at 23:00 last night
+                local = to_local(ctx.now, ctx.settings.site.timezone)
+                eleven = local.replace(hour=23, minute=0, second=0, microsecond=0)
+                if eleven > local:
+                    eleven -= D
+                reported = eleven.astimezone(ctx.now.tzinfo)
             order = create_order(
                 session,
                 site_id=site_id,
