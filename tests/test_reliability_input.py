@@ -79,6 +79,7 @@ def _allowed_in(result: str, multiline: bool) -> bool:
     )
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(), st.booleans(), st.integers(min_value=0, max_value=60))
 @example("\x1b[31mred\x1b[0m", False, 20)
 @example("a\r\nb\x00c\u202ed", True, 20)
@@ -105,6 +106,7 @@ printable = st.characters(
 )
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(printable, max_size=200))
 def test_printable_text_is_kept_as_typed(text: str) -> None:
     """CJK, emoji, symbols and accents come back exactly (NFC, trimmed)."""
@@ -193,6 +195,7 @@ def test_cleaned_text_round_trips_through_both_backends(engine: Engine, text: st
 # ------------------------------------------------------------------------ dates and times
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=40))
 @example("25:00")
 @example("1" * 30 + ":00")
@@ -203,6 +206,7 @@ def test_parse_hhmm_returns_a_time_or_refuses_in_both_languages(text: str) -> No
         assert isinstance(parse_hhmm(text), time)
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.times())
 def test_parse_hhmm_reads_what_it_writes(value: time) -> None:
     assert parse_hhmm(value.strftime("%H:%M")) == value.replace(second=0, microsecond=0)
@@ -214,6 +218,7 @@ def test_parse_hhmm_reads_what_it_writes(value: time) -> None:
 _FULL_WIDTH = str.maketrans("0123456789:-", "０１２３４５６７８９：－")
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=40))
 @example("0001-01-01T00:00")
 @example("9999-12-31T23:59-05:00")
@@ -225,6 +230,7 @@ def test_parse_instant_returns_utc_or_refuses(text: str) -> None:
         assert value.tzinfo is not None and value.utcoffset() == UTC.utcoffset(None)
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(
     st.datetimes(
         min_value=datetime(1900, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.timezones()
@@ -235,11 +241,13 @@ def test_parse_instant_reads_any_iso_instant(value: datetime) -> None:
     assert parse_instant(value.isoformat(), "Asia/Shanghai") == value
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=20))
 def test_parse_day_returns_a_date_or_refuses(text: str) -> None:
     bilingual(lambda: parse_day(text), UsageError)
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=40))
 @example(".")
 @example("Asia/Shang\x00hai")
@@ -289,6 +297,7 @@ def test_any_config_value_loads_or_is_one_line_in_both_languages(
         assert str(path) in english
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.binary(max_size=60))
 @example(b"\xff\xfe not utf-8")
 @example(b"[site\n")
@@ -300,7 +309,7 @@ def test_a_corrupt_config_file_is_one_line(
     bilingual(lambda: load_settings(path, env={}), ConfigError)
 
 
-@hsettings(max_examples=100)
+@hsettings(max_examples=100, deadline=None)
 @given(key=st.sampled_from(all_keys()), text=st.text(max_size=20))
 def test_any_environment_value_loads_or_names_the_variable(key: str, text: str) -> None:
     assume("\x00" not in text)
@@ -443,6 +452,7 @@ def test_usage_errors_are_one_translated_line(args: list[str], english: str, chi
 # ------------------------------------------------------------------------ validators in the areas
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=30))
 @example("+86 138 0013 8000")
 @example("0086-21-1234-5678")
@@ -457,6 +467,7 @@ def test_phone_numbers_are_normalised_or_refused(text: str) -> None:
         assert stored == "" or stored.isdigit() or re.fullmatch(r"\+\d+", stored)
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=30))
 @example("3 2 15")
 @example("３－２－１５０２")
@@ -468,6 +479,7 @@ def test_unit_and_name_queries_never_raise(text: str) -> None:
     pinyin_query(text)
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=50))
 @example("SF1234567890123")
 @example("EA123456785CN")
@@ -482,6 +494,7 @@ def test_tracking_numbers_are_recognised_or_refused(text: str) -> None:
         assert re.fullmatch(r"[0-9A-Z]+", clean_tracking(text))
 
 
+@hsettings(deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(max_size=16))
 def test_pins_are_digits_only(text: str) -> None:
     from shiftdesk.security import check_pin_format
