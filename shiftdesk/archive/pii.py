@@ -137,6 +137,14 @@ def _mobile_repl(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}****{match.group(3)}{match.group(4)}"
 
 
+_MAYBE_NUMBER = re.compile(r"\d{3}[- ]?\d{4}[- ]?\d{4}")
+
+
+def may_hold_numbers(text: str) -> bool:
+    """Whether ``scrub_text`` could change anything in ``text`` (one quick search)."""
+    return _MAYBE_NUMBER.search(text) is not None
+
+
 def scrub_text(value: str) -> str:
     """Mask mobile numbers and 18-digit ID-card numbers written inside free text."""
     if not value or len(value) < 11:

@@ -25,7 +25,13 @@ from sqlalchemy.engine import Connection, Engine
 from shiftdesk import migrate
 from shiftdesk.archive.codec import decoder_for
 from shiftdesk.archive.container import ArchiveDamaged, read_members
-from shiftdesk.archive.export import FORMAT_NAME, FORMAT_VERSION, MANIFEST, tables
+from shiftdesk.archive.export import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    compile_rows,
+    tables,
+)
 from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import t
 
@@ -161,7 +167,9 @@ def _restore_table(
 ) -> TableRestore:
     result = TableRestore(table.name)
     columns = list(table.columns)
-    decoders = [(i, d) for i, c in enumerate(columns) if (d := decoder_for(c, conn.dialect))]
+    width = len(columns)
+    decoders = {i: d for i, c in enumerate(columns) if (d := decoder_for(c, conn.dialect))}
+    to_params = compile_rows(decoders, width, False, tuples=True)
     pk_index = [i for i, c in enumerate(columns) if c.primary_key]
     sql = _insert_sql(conn, table)
     total = int(entry.get("rows", 0))
@@ -170,15 +178,19 @@ def _restore_table(
     header = next(it, None)
     if header is None or json.loads(header) != [c.name for c in columns]:
         raise RestoreFailed(t("export.import.bad_file", file=name))
-    batch: list[tuple[Any, ...]] = []
+    parsed: list[list[Any]] = []
     rows = 0
-    loads = json.loads
+    decode = json.JSONDecoder().decode
 
     def flush() -> None:
-        nonlocal batch
-        if not batch:
+        nonlocal parsed
+        if not parsed:
             return
-        todo = batch
+        if any(type(r) is not list or len(r) != width for r in parsed):
+            raise ValueError(f"a row does not have the table's {width} columns")
+        todo = to_params(parsed)
+        parsed = []
+        count = len(todo)
         if merge:
             if len(pk_index) == 1:
                 keys = [r[pk_index[0]] for r in todo]
@@ -188,30 +200,24 @@ def _restore_table(
                 keys = [tuple(r[i] for i in pk_index) for r in todo]
                 present = _existing_keys(conn, table, keys)
                 todo = [r for r in todo if tuple(r[i] for i in pk_index) not in present]
-            result.skipped += len(batch) - len(todo)
+            result.skipped += count - len(todo)
         if todo:
             conn.exec_driver_sql(sql, todo)
             result.inserted += len(todo)
-        batch = []
 
     if progress is not None:
         progress(table.name, 0, total)
     try:
         for line in it:
-            row = loads(line)
-            for i, decode in decoders:
-                row[i] = decode(row[i])
-            batch.append(tuple(row))
+            parsed.append(decode(line.decode("utf-8")))
             rows += 1
-            if len(batch) >= BATCH:
+            if len(parsed) >= BATCH:
                 flush()
                 if progress is not None:
                     progress(table.name, rows, total)
+        flush()
     except (ValueError, TypeError, IndexError) as exc:
-        raise RestoreFailed(
-            t("export.import.bad_row", file=name, row=rows + 1, detail=exc)
-        ) from None
-    flush()
+        raise RestoreFailed(t("export.import.bad_row", file=name, row=rows, detail=exc)) from None
     if progress is not None:
         progress(table.name, rows, total)
     if lines.hash.hexdigest() != file_entry.get("sha256"):
