@@ -193,9 +193,9 @@ class Writer:
     def next_id(self, table: str) -> int:
         cur = self.raw.cursor()
         cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
-        value = int(cur.fetchone()[0])
+        (value,) = cur.fetchone() or (0,)
         cur.close()
-        return value + 1
+        return int(value) + 1
 
     def insert(self, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
         """Rows as dicts (missing keys take the model's defaults) -> one executemany / COPY."""
@@ -362,7 +362,8 @@ def _base(
     """Buildings, units and residents (bulk); an existing site keeps its units."""
     cur = writer.raw.cursor()
     cur.execute(f"SELECT COUNT(*) FROM call WHERE site_id = {site_id}")
-    if int(cur.fetchone()[0]):
+    (calls,) = cur.fetchone() or (0,)
+    if int(calls):
         raise SystemExit(f"site {site_code} already has calls: use an empty database or --site")
     cur.execute(f"SELECT id, code FROM unit WHERE site_id = {site_id}")
     existing_units = [(int(i), str(c)) for i, c in cur.fetchall()]
@@ -370,7 +371,8 @@ def _base(
     units: list[tuple[int, str]] = existing_units
     if not units:
         building_id, unit_id = writer.next_id("building"), writer.next_id("unit")
-        buildings, unit_rows = [], []
+        buildings: list[dict[str, Any]] = []
+        unit_rows: list[dict[str, Any]] = []
         wanted_units = max(1, residents // 2)
         per_building = 2 * 26 * 4  # entrances x floors x flats per floor
         for b in range(1, wanted_units // per_building + 2):
@@ -465,8 +467,9 @@ def generate(
     units, people = _base(writer, site_id, site, rng, residents, now)
     say(f"site {site}: {len(units):,} units, {len(people):,} residents")
     by_unit: dict[int, list[tuple[int, int, str, str]]] = {}
-    for person in people:
-        by_unit.setdefault(person[1], []).append(person)
+    person: tuple[int, int, str, str] | None
+    for resident in people:
+        by_unit.setdefault(resident[1], []).append(resident)
     unit_ids = [u[0] for u in units]
 
     buffers = Buffers(writer, Call, WorkOrder, Complaint, Callback)
