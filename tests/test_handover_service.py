@@ -634,3 +634,34 @@ def test_the_whole_handover_on_both_backends(engine: Engine, settings: Settings)
     assert doc["parcel_count"]["result"] == "confirmed"
     report = chain.verify(engine)
     assert report.ok, report.problems
+
+
+def test_pasted_control_characters_never_reach_the_log(engine: Engine, settings: Settings) -> None:
+    """A paste with a NUL or an ANSI colour is stored clean (PostgreSQL refuses NUL)."""
+    with time_machine.travel(FROZEN, tick=False):
+        site_id, people = make_site(engine, settings)
+        shift = open_shift(engine, settings, site_id, people["wangfang"])
+        entry = on_shift(
+            engine,
+            shift.id,
+            lambda s, sh: handover.add_entry(
+                s,
+                sh,
+                author=people["wangfang"],
+                kind="incident",
+                category="flooding",
+                body="水管\x00爆裂 \x1b[31mB2\x1b[0m",
+                location="B2\x07 车库",
+                actions="关阀\r\n通知工程部",
+            ),
+            people["wangfang"],
+        )
+    with read_session(engine) as session:
+        stored = session.get(HandoverEntry, entry.id)
+        assert stored is not None
+        assert (stored.body, stored.location, stored.actions) == (
+            "水管爆裂 B2",
+            "B2 车库",
+            "关阀\n通知工程部",
+        )
+    assert chain.verify(engine).ok
