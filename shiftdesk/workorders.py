@@ -34,6 +34,7 @@ from shiftdesk.models.workorders import (
     Stage,
     WorkOrder,
 )
+from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import as_utc, utcnow
 
 #: stable keys on the command line whatever the locale
@@ -54,6 +55,14 @@ LEGAL: dict[str, tuple[str, ...]] = {
 ACTIONS = tuple(LEGAL)
 #: an event time may be this far ahead of this terminal's clock (clock skew between PCs)
 _FUTURE_SLACK = timedelta(minutes=2)
+
+
+def _clean(text: str | None, *, multiline: bool = False) -> str:
+    """Free text as typed, minus control characters and escapes (PostgreSQL refuses NUL).
+
+    Each field keeps its own length rule and message.
+    """
+    return clean_text(text, max_length=1_000_000, multiline=multiline)
 
 
 def _actor_id(session: Session) -> int | None:
@@ -100,11 +109,11 @@ def create_order(
             t("dispatch.error.trade", value=trade, allowed="|".join(allowed or [])),
             field="trade",
         )
-    summary = (summary or "").strip()
+    summary = _clean(summary, multiline=True)
     if not summary:
         # R-7: the content of the repair is always recorded
         raise ValidationError(t("dispatch.error.summary_required"), field="summary")
-    location = (location or "").strip()
+    location = _clean(location)
     if unit_id is None and not location:
         # R-7 / R-16: a unit in the home, or the location of a public-area fault
         raise ValidationError(t("dispatch.error.where_required"), field="location")
@@ -118,8 +127,8 @@ def create_order(
         priority=priority,
         paid=paid,
         summary=summary,
-        reporter_name=reporter_name.strip(),
-        reporter_phone=reporter_phone.strip(),
+        reporter_name=_clean(reporter_name),
+        reporter_phone=_clean(reporter_phone),
         spare_key_ok=spare_key_ok,
         night=night,
         leak=leak,
@@ -197,7 +206,7 @@ def _bump(order: WorkOrder) -> None:
 
 
 def _note(session: Session, order: WorkOrder, action: str, note: str) -> None:
-    note = (note or "").strip()
+    note = _clean(note, multiline=True)
     if note:
         audit.record(
             session,
@@ -240,7 +249,7 @@ def dispatch(
     when = _when(at, not_before=order.reported_at)
     resume = order.stage == Stage.UNFINISHED.value
     order.team = team
-    order.assignee = (assignee or "").strip()[:40]
+    order.assignee = _clean(assignee)[:40]
     if order.stage == Stage.DISPATCHED.value:
         # a reassignment keeps the dispatch time: the arrival clock is not restarted
         pass
@@ -276,8 +285,8 @@ def accept(
     )
     order.accepted_at = _when(at, not_before=order.dispatched_at)
     order.accepted_by = _actor_id(session)
-    if assignee.strip():
-        order.assignee = assignee.strip()[:40]
+    if _clean(assignee):
+        order.assignee = _clean(assignee)[:40]
     order.stage = Stage.ACCEPTED.value
     _bump(order)
     session.add(order)
@@ -329,7 +338,7 @@ def complete(
     order = _load_for_change(
         session, order_id, "complete", site_id=site_id, expected_version=expected_version
     )
-    result = (result or "").strip()
+    result = _clean(result, multiline=True)
     if not result:
         raise ValidationError(t("dispatch.error.result_required"), field="result")
     when = _when(at, not_before=order.arrived_at)
@@ -365,7 +374,7 @@ def mark_unfinished(
     order = _load_for_change(
         session, order_id, "unfinished", site_id=site_id, expected_version=expected_version
     )
-    reason = (reason or "").strip()
+    reason = _clean(reason, multiline=True)
     if not reason:
         raise ValidationError(t("dispatch.error.reason_required"), field="reason")
     order.unfinished_at = _when(at, not_before=order.dispatched_at)
@@ -433,7 +442,7 @@ def record_callback(
                 kind, order.completed_at or when, settings, rained_at=order.rained_at
             ),
         )
-    note = (note or "").strip()[:500]
+    note = _clean(note, multiline=True)[:500]
     callback.operator_id = _actor_id(session)
     if outcome == CallbackOutcome.UNREACHABLE.value:
         callback.attempts += 1
@@ -473,7 +482,7 @@ def cancel(
     order = _load_for_change(
         session, order_id, "cancel", site_id=site_id, expected_version=expected_version
     )
-    reason = (reason or "").strip()
+    reason = _clean(reason, multiline=True)
     if not reason:
         raise ValidationError(t("dispatch.error.reason_required"), field="reason")
     order.cancelled_at = _when(at, not_before=order.reported_at)
@@ -502,7 +511,7 @@ def rework(
     old = _load_for_change(
         session, order_id, "rework", site_id=site_id, expected_version=expected_version
     )
-    reason = (reason or "").strip()
+    reason = _clean(reason, multiline=True)
     if not reason:
         raise ValidationError(t("dispatch.error.reason_required"), field="reason")
     when = _when(at, not_before=old.completed_at)

@@ -275,3 +275,23 @@ def test_watcher_sees_a_write_from_another_process(
         assert changed == ANY or "work_order" in changed
     finally:
         watcher.close()
+
+
+def test_pasted_control_characters_never_reach_an_order(
+    engine: Engine, site_id: int, actors: tuple[Actor, Actor], frozen: time_machine.Traveller
+) -> None:
+    """A NUL or a colour escape in pasted text is removed, on PostgreSQL too (issue 9)."""
+    order = make(
+        engine, site_id, summary="卫生间\x00漏水 \x1b[1mURGENT\x1b[0m", location="3-2\x07-1502"
+    )
+    done = transact(
+        engine,
+        lambda s: wo.dispatch(s, order.id, team="engineering", note="带\x00工具", at=None),
+        actor=actors[0],
+    )
+    with read_session(engine) as session:
+        stored = session.get(WorkOrder, order.id)
+        assert stored is not None
+        assert stored.summary == "卫生间漏水 URGENT"
+        assert stored.location == "3-2-1502"
+    assert done is not None
