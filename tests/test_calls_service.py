@@ -339,6 +339,7 @@ def test_night_calls_are_taken_by_the_control_room(
     assert logged.work_order is not None and logged.work_order.night is night
 
 
+@sqlite_only
 def test_late_entry_is_marked_and_audited(engine: Engine, small: Small, settings: Settings) -> None:
     # calls.late_entry_minutes = 10: 9:59 after is on time, 10:01 after is late
     fresh = CallInput(
