@@ -57,10 +57,35 @@ def test_unusual_sqlite_datetime_text_still_converts() -> None:
 
 
 def test_booleans_are_json_booleans_on_sqlite() -> None:
-    encode = encoder_for(ACTIVE, SQLITE)
+    from sqlalchemy import Boolean, Column
+
+    nullable = Column("flag", Boolean, nullable=True)
+    encode = encoder_for(nullable, SQLITE)
     assert encode is not None
     assert (encode(1), encode(0), encode(None)) == (True, False, None)
+    not_null = encoder_for(ACTIVE, SQLITE)
+    assert not_null is not None and (not_null(1), not_null(0)) == (True, False)
     assert encoder_for(ACTIVE, PG) is None  # psycopg already returns bool
+
+
+def test_generated_converters_give_what_the_functions_give() -> None:
+    """The inline expressions of the row converter (export speed) equal the functions."""
+    from sqlalchemy import Boolean, Column
+
+    from shiftdesk.archive.export import compile_rows
+
+    columns = [CREATED, Column("flag", Boolean, nullable=True), ACTIVE]
+    steps = {i: f for i, c in enumerate(columns) if (f := encoder_for(c, SQLITE))}
+    convert = compile_rows(steps, len(columns), False)
+    samples = [
+        ("2026-11-22 02:00:00.000000", 1, 1),
+        ("2026-11-22 02:00:00", 0, 0),
+        (None, None, 1),
+        ("2026-11-22T10:00:00+08:00", 1, 0),
+    ]
+    expected = [[steps[i](v) for i, v in enumerate(row)] for row in samples]
+    assert convert(samples) == expected
+    assert expected[1][0] == expected[3][0] == "2026-11-22T02:00:00.000000+00:00"
 
 
 def test_raw_sqlite_value_round_trips_through_the_archive_form(sqlite_engine: Engine) -> None:

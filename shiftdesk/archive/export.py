@@ -141,11 +141,20 @@ def compile_rows(
     """
     if not steps and not lists and not tuples:
         return lambda batch: batch
-    cells = ", ".join(f"s{i}(r[{i}])" if i in steps else f"r[{i}]" for i in range(width))
+    cells = ", ".join(_cell(i, steps.get(i)) for i in range(width))
     row = f"({cells},)" if tuples else f"[{cells}]"
     namespace: dict[str, Any] = {f"s{i}": fn for i, fn in steps.items()}
     exec(f"def transform(batch):\n    return [{row} for r in batch]\n", namespace)
     return namespace["transform"]
+
+
+def _cell(i: int, step: Callable[[Any], Any] | None) -> str:
+    if step is None:
+        return f"r[{i}]"
+    template = getattr(step, "inline", None)
+    if template is None:
+        return f"s{i}(r[{i}])"
+    return str(template).format(v=f"r[{i}]", f=f"s{i}")
 
 
 def _plan(table: Table, dialect: Any, include_pii: bool) -> _Plan:
@@ -193,7 +202,11 @@ def _chain(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[
 def _scrub(rows: list[list[Any]], columns: list[int]) -> None:
     """Mask numbers in free text; a batch without any is skipped in one regex search."""
     for i in columns:
-        text = "\n".join([v for row in rows if isinstance(v := row[i], str) and v])
+        values = [row[i] for row in rows]
+        try:
+            text = "\n".join(filter(None, values))  # free text: strings, or NULL
+        except TypeError:
+            text = "\n".join(v for v in values if isinstance(v, str))
         if pii.may_hold_numbers(text):
             for row in rows:
                 row[i] = pii.free_text_mask(row[i])

@@ -165,21 +165,24 @@ MASKS: dict[str, Callable[[str], str]] = {
 }
 
 
+class _Memo(dict[Any, Any]):
+    """value -> masked value; a hit is a C-level dict lookup, a miss computes once."""
+
+    def __init__(self, mask: Callable[[str], str]) -> None:
+        super().__init__()
+        self.mask = mask
+
+    def __missing__(self, value: Any) -> Any:
+        masked = self.mask(value) if isinstance(value, str) and value else value
+        if len(self) >= 200_000:  # callers' phones may be many: memory stays bounded
+            self.clear()
+        self[value] = masked
+        return masked
+
+
 def memoised(mask: Callable[[str], str]) -> Callable[[Any], Any]:
     """A column's mask with a cache: names and phones repeat across a million rows."""
-    cache: dict[str, str] = {}
-
-    def apply(value: Any) -> Any:
-        if not value or not isinstance(value, str):
-            return value
-        hit = cache.get(value)
-        if hit is None:
-            hit = mask(value)
-            if len(cache) < 100_000:
-                cache[value] = hit
-        return hit
-
-    return apply
+    return _Memo(mask).__getitem__
 
 
 def free_text_mask(value: Any) -> Any:
