@@ -4,7 +4,8 @@ Every call goes through ``calls.log_call``, so repairs open real work orders and
 real complaints with their clocks, exactly as the form would. Orders from earlier days are
 then taken through their stages (done and called back) and older complaints answered or
 resolved, so the board and the lists look like a desk in use: today's work is open, a few
-complaints are late, one has been open for a week (CP-9 escalates it).
+complaints are late, and those from a week ago are still open (under scheme B, CP-9
+makes them hot: `shiftdesk complaints escalate`).
 """
 
 from __future__ import annotations
@@ -276,7 +277,6 @@ def generate(ctx: DemoContext) -> None:
             if when is None:
                 continue
             plan[rng.randrange(len(desk))].append(_call(rng, ctx, when))
-    # the oldest complaint is left open: unresolved after a week, CP-9 raises it
     counts = {"calls": 0, "orders": 0, "complaints": 0}
     today_utc = today_start.astimezone(ctx.now.tzinfo)
     for index, operator in enumerate(desk):
