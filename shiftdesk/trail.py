@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, and_, col, or_, select
 
 from shiftdesk import audit
 from shiftdesk.errors import UsageError
@@ -103,8 +103,14 @@ def history(
     until: datetime | None = None,
     limit: int = 100,
     include_pii: bool = False,
+    site_id: int | None = None,
 ) -> list[TrailRow]:
-    """The newest ``limit`` matching events, oldest first (a record's story in order)."""
+    """The newest ``limit`` matching events, oldest first (a record's story in order).
+
+    ``site_id``: only that site's events, and those that belong to no site (a failed
+    sign-in under an unknown name); None: every site's (the company view). One database
+    may hold many sites, and a terminal sees its own (issue 11).
+    """
     if entity_id is not None and not entity:
         raise UsageError(t("reliability.audit.id_needs_entity"))
     if entity and entity not in known_entities(session):
@@ -118,6 +124,8 @@ def history(
     if limit < 1:
         raise UsageError(t("reliability.audit.bad_limit"))
     query = select(AuditEvent)
+    if site_id is not None:
+        query = query.where(same_site(site_id))
     if entity:
         query = query.where(AuditEvent.entity == entity)
     if entity_id is not None:
@@ -150,6 +158,18 @@ def history(
             )
         )
     return rows
+
+
+def same_site(site_id: int) -> Any:
+    """Events of ``site_id``, or of no site (except another site's own row being made)."""
+    site_col = col(AuditEvent.site_id)
+    return or_(
+        site_col == site_id,
+        and_(
+            site_col.is_(None),
+            or_(AuditEvent.entity != "site", col(AuditEvent.entity_id) == site_id),
+        ),
+    )
 
 
 def _masked_note(note: str) -> str:

@@ -45,9 +45,19 @@ def audit(
         "--include-pii",
         help="Show residents' names and phones unmasked (manager PIN; the read is recorded).",
     ),
+    site: str | None = typer.Option(
+        None,
+        "--site",
+        help="Site code, or 'all' for every site (default: the configured site).",
+        show_default=False,
+    ),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
-    """Show the audit trail: who did what, when, with the values before and after."""
+    """Show the audit trail: who did what, when, with the values before and after.
+
+    One database may hold many sites: a terminal sees its own site's events (and those of
+    no site, such as a sign-in under an unknown name); --site all shows every site's.
+    """
     from shiftdesk.db import read_session, transact
     from shiftdesk.i18n import t
     from shiftdesk.models import Role
@@ -62,6 +72,11 @@ def audit(
     engine = st.engine()
     reader = st.authenticated_actor(Role.MANAGER) if include_pii else None
     with read_session(engine) as session:
+        site_id = None
+        if site != "all":
+            from shiftdesk.sites import get_site
+
+            site_id = get_site(session, site or st.settings.site.code).id
         rows = history(
             session,
             entity=entity,
@@ -72,6 +87,7 @@ def audit(
             until=end,
             limit=limit,
             include_pii=include_pii,
+            site_id=site_id,
         )
     if reader is not None:
         transact(
