@@ -47,6 +47,7 @@ from shiftdesk.models import (
     Unit,
     WorkOrder,
 )
+from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import as_utc, local_day_bounds, utcnow
 
 #: stable keys on the command line, whatever the locale
@@ -129,6 +130,14 @@ class LoggedCall:
 # ------------------------------------------------------------------------------ validation
 
 
+def _clean(text: str | None, *, multiline: bool = False) -> str:
+    """Free text as typed, minus control characters and escapes (PostgreSQL refuses NUL).
+
+    Length limits stay with each field's own check, so the message names the field.
+    """
+    return clean_text(text, max_length=1_000_000, multiline=multiline)
+
+
 def _err(key: str, fld: str, **values: Any) -> ValidationError:
     return ValidationError(t(key, **values), field=fld)
 
@@ -144,11 +153,11 @@ def validate(
     errors: list[ValidationError] = []
     clean = replace(
         data,
-        summary=data.summary.strip(),
-        caller_name=data.caller_name.strip(),
-        location=data.location.strip(),
-        action_taken=data.action_taken.strip(),
-        unit_code=data.unit_code.strip(),
+        summary=_clean(data.summary, multiline=True),
+        caller_name=_clean(data.caller_name),
+        location=_clean(data.location),
+        action_taken=_clean(data.action_taken, multiline=True),
+        unit_code=_clean(data.unit_code),
     )
     if clean.channel not in CHANNELS:
         errors.append(
@@ -570,7 +579,9 @@ def edit_call(
         ("result", ACTION_MAX),
     ):
         if name in values:
-            values[name] = str(values[name]).strip()
+            values[name] = _clean(
+                str(values[name]), multiline=name in ("summary", "action_taken", "result")
+            )
             if len(values[name]) > limit:
                 errors.append(_err("calls.error.too_long", name, max=limit))
     if "summary" in values and not values["summary"]:

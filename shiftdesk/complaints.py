@@ -34,6 +34,7 @@ from shiftdesk.config import Settings
 from shiftdesk.errors import ConflictError, NotFound, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Call, Complaint, ComplaintStatus, Unit
+from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import as_utc, utcnow
 
 #: progress steps an operator records, and the column each one stamps
@@ -109,7 +110,7 @@ def open_complaint(
         cause_class=data.cause_class if scheme == "B" else "",
         complainants=data.complainants,
         repeat=data.repeat,
-        department=data.department.strip(),
+        department=clean_text(data.department, max_length=40),
         operator_id=call.operator_id,
     )
     if reason:

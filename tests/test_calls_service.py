@@ -612,3 +612,24 @@ def test_escalation_applies_once_and_is_audited(
     with read_session(engine) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "escalate")).all()
     assert [e.entity_id for e in events] == [complaint.id]
+
+
+def test_pasted_control_characters_never_reach_a_call(
+    engine: Engine, small: Small, settings: Settings
+) -> None:
+    """A NUL or colour escape in pasted text is removed before the save (issue 9)."""
+    logged = log(
+        engine,
+        small,
+        CallInput(
+            channel="phone",
+            category="inquiry",
+            summary="停车\x00费 \x1b[31m多少\x1b[0m",
+            caller_name="张\x07伟",
+        ),
+        settings,
+    )
+    with read_session(engine) as session:
+        call = session.get(Call, logged.call.id)
+        assert call is not None
+        assert (call.summary, call.caller_name) == ("停车费 多少", "张伟")
