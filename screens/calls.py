@@ -57,6 +57,7 @@ from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import has, t
 from shiftdesk.lookup import LookupHit, format_phone
 from shiftdesk.timeutil import parse_instant, to_local, utcnow
+from shiftdesk.trail import record_resident_read
 
 #: (value, key) of the single-key choosers; labels come from the catalog
 CHANNEL_KEYS = [
@@ -476,6 +477,9 @@ class CallsScreen(ModeScreen):
 
         def fn(session: Session) -> History:
             sid = site_id if site_id is not None else self._resolve_site(session)
+            if hit.resident_id is not None:
+                # showing a resident's history is a read of their record, and logged
+                record_resident_read(session, hit.resident_id, site_id=sid, where="caller history")
             return caller_history(
                 session, sid, resident_id=hit.resident_id, unit_id=hit.unit_id, phone=hit.phone
             )
@@ -484,7 +488,7 @@ class CallsScreen(ModeScreen):
             if seq == self._history_seq:
                 self._show_history(hit, history)
 
-        self.app.run_db(fn, done)  # type: ignore[attr-defined]
+        self.app.run_db(fn, done, write=hit.resident_id is not None)  # type: ignore[attr-defined]
 
     def _show_history(self, hit: LookupHit, history: History) -> None:
         tz = self.settings.site.timezone

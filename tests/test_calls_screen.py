@@ -181,6 +181,16 @@ async def test_lookup_by_initials_pinyin_phone_and_unit_fills_the_caller(
         (call,) = calls(base_engine)
         assert (call.resident_id, call.unit_id) == (resident.id, resident.unit_id)
         assert call.caller_phone == phone
+    # each time the history was shown, the read of the resident's record was logged
+    with read_session(base_engine) as session:
+        reads = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "read",
+                AuditEvent.entity == "resident",
+                AuditEvent.entity_id == resident.id,
+            )
+        ).all()
+    assert len(reads) >= 3 and all(r.actor == "wangfang" for r in reads)
 
 
 # ------------------------------------------------------------------------ repairs
