@@ -700,6 +700,16 @@ def _row(values: Iterable[object]) -> BoardRow:
     return BoardRow(*v)  # type: ignore[arg-type]
 
 
+def open_stage() -> Any:
+    """``work_order.stage IN (<open stages>)`` with the values inline, not bound: only then
+    can SQLite (and PostgreSQL) prove the query fits the partial index ``ix_work_order_open``
+    (models/workorders.py), which holds only the open orders."""
+    from sqlalchemy import bindparam
+
+    stages = bindparam("open_stages", list(OPEN_STAGES), expanding=True, literal_execute=True)
+    return WorkOrder.stage.in_(stages)  # type: ignore[attr-defined]
+
+
 def load_rows(
     session: Session,
     *,
@@ -718,7 +728,7 @@ def load_rows(
         .where(col(WorkOrder.site_id) == site_id)
     )
     if open_only:
-        base = base.where(WorkOrder.stage.in_(OPEN_STAGES))  # type: ignore[attr-defined]
+        base = base.where(open_stage())
     if ids is None:
         result = session.connection().execute(base.order_by(col(WorkOrder.id)))
         return [_row(r) for r in result]
@@ -737,7 +747,7 @@ def open_versions(session: Session, *, site_id: int) -> dict[int, int]:
 
     query = core_select(WorkOrder.id, WorkOrder.version).where(  # type: ignore[call-overload]
         WorkOrder.site_id == site_id,
-        WorkOrder.stage.in_(OPEN_STAGES),  # type: ignore[attr-defined]
+        open_stage(),
     )
     return {int(i): int(v) for i, v in session.connection().execute(query)}
 

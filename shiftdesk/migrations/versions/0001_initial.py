@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 13:21:41.266319
+Create Date: 2026-11-22 14:53:38.302515
 """
 
 from collections.abc import Sequence
@@ -547,6 +547,17 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_work_order_completed_at"), ["completed_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_work_order_open",
+            ["site_id", "id"],
+            unique=False,
+            sqlite_where=sa.text(
+                "stage IN ('reported', 'dispatched', 'accepted', 'arrived', 'completed', 'unfinished')"
+            ),
+            postgresql_where=sa.text(
+                "stage IN ('reported', 'dispatched', 'accepted', 'arrived', 'completed', 'unfinished')"
+            ),
+        )
         batch_op.create_index(batch_op.f("ix_work_order_priority"), ["priority"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_work_order_reported_at"), ["reported_at"], unique=False
@@ -651,6 +662,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_work_order_rework_of_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_reported_at"))
         batch_op.drop_index(batch_op.f("ix_work_order_priority"))
+        batch_op.drop_index(
+            "ix_work_order_open",
+            sqlite_where=sa.text(
+                "stage IN ('reported', 'dispatched', 'accepted', 'arrived', 'completed', 'unfinished')"
+            ),
+            postgresql_where=sa.text(
+                "stage IN ('reported', 'dispatched', 'accepted', 'arrived', 'completed', 'unfinished')"
+            ),
+        )
         batch_op.drop_index(batch_op.f("ix_work_order_completed_at"))
         batch_op.drop_index(batch_op.f("ix_work_order_call_id"))
 
