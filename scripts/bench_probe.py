@@ -8,6 +8,7 @@ it started the process.
     python scripts/bench_probe.py start         # shiftdesk: sign-in ready + board's first read
     python scripts/bench_probe.py bare-start    # a bare Textual app importing the same modules
     python scripts/bench_probe.py session       # shiftdesk: sign in, F3, cursor moves, RSS
+    python scripts/bench_probe.py bare-session  # the bare app: cursor moves in an OptionList
 
 The shiftdesk probes open the app exactly as ``shiftdesk`` does (``cli.launch_tui``, the
 database from ``SHIFTDESK_DB`` / ``SHIFTDESK_CONFIG``), except that the App runs headless with
@@ -316,7 +317,7 @@ def _touch_order(url: Any, order_id: int) -> None:
 # ------------------------------------------------------------------------------ bare baseline
 
 
-def _bare(args: argparse.Namespace) -> None:
+def _bare(args: argparse.Namespace, session: bool = False) -> None:
     """A bare Textual app that imports what shiftdesk imports, and shows a sign-in-like dialog."""
     import importlib
 
@@ -329,10 +330,11 @@ def _bare(args: argparse.Namespace) -> None:
         except Exception:  # platform-only or import-order-dependent modules
             continue
     stamp("ui_imported")
+    from textual import events
     from textual.app import App, ComposeResult
     from textual.containers import Vertical
     from textual.screen import ModalScreen
-    from textual.widgets import Button, Footer, Input, Label, Static
+    from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 
     class Dialog(ModalScreen[None]):
         DEFAULT_CSS = (
@@ -354,6 +356,8 @@ def _bare(args: argparse.Namespace) -> None:
     class Bare(App[None]):
         def compose(self) -> ComposeResult:
             yield Static("bare")
+            if session:  # for cursor moves: Textual's own line-based list, 1,000 rows
+                yield OptionList(*(f"order {i:05d}  3-2-1502  plumbing  漏水" for i in range(1000)))
             yield Footer()
 
         def on_mount(self) -> None:
@@ -371,7 +375,28 @@ def _bare(args: argparse.Namespace) -> None:
         if not ready():
             await frames.until(ready)
         stamp("signin_ready")
-        finish({"modules": len(names)})
+        result: dict[str, Any] = {"modules": len(names)}
+        if session:
+            # the same key-to-frame timing as the board, on Textual's OptionList
+            app.pop_screen()
+            options = app.query_one(OptionList)
+            options.focus()
+            options.highlighted = 0
+            await pilot.pause()
+            moves = []
+            for i in range(args.moves):
+                await pilot.pause()
+                key = "down" if (i // 60) % 2 == 0 else "up"
+                current = options.highlighted or 0
+                target = current + (1 if key == "down" else -1)
+                sent = time.perf_counter()
+                app._driver.send_message(events.Key(key, None))
+                done = await frames.until(
+                    lambda target=target: options.highlighted == target, timeout=10
+                )
+                moves.append(done - sent)
+            result["cursor_ms"] = [round(m * 1000, 3) for m in moves]
+        finish(result)
 
     stamp("db_ready")
     Bare().run(headless=True, size=(100, 30), auto_pilot=pilot_fn)
@@ -380,7 +405,7 @@ def _bare(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=("start", "session", "bare-start"))
+    parser.add_argument("probe", choices=("start", "session", "bare-start", "bare-session"))
     parser.add_argument("--modules", help="bare probes: file listing the modules to import")
     parser.add_argument("--modules-out", help="start probe: write the loaded modules here")
     parser.add_argument("--moves", type=int, default=200, help="session: cursor moves to time")
@@ -392,7 +417,7 @@ def main() -> None:
     elif args.probe == "session":
         probe_session(args)
     else:
-        _bare(args)
+        _bare(args, session=args.probe == "bare-session")
 
 
 if __name__ == "__main__":
