@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shiftdesk nightly job: yesterday's statistics, an archive of everything since the last
-# archive, and a verification of that archive. Run it after midnight, site time, from cron
-# (scripts/nightly.crontab) or a systemd timer (scripts/shiftdesk-nightly.{service,timer});
+# archive, and a verification of that archive (of each site's, with --site all). Run it
+# after midnight, site time, from cron (scripts/nightly.crontab) or a systemd timer
+# (scripts/shiftdesk-nightly.{service,timer});
 # docs/admin.md, "Nightly job", explains the set-up.
 #
 # Exit codes: 0 every step succeeded (also when there was no new complete day to archive);
@@ -88,17 +89,21 @@ else
 fi
 
 # 2. The archive of every complete day since the last one (the database remembers it).
+#    With SHIFTDESK_EXPORT_ARGS="--site all" (many sites in one PostgreSQL database) it
+#    writes one archive per site, one path per line.
 run export "${SD[@]}" export archive --since-last --quiet ${EXPORT_ARGS[@]+"${EXPORT_ARGS[@]}"}
 export_rc=$RC
-archive_path=$(printf '%s\n' "$OUT" | tail -n 1)
+archive_paths=$OUT
 
-# 3. Its verification: every hash, size and row count.
+# 3. Their verification: every hash, size and row count of every archive just written.
 if (( export_rc != 0 )); then
     log "verify: skipped (no archive was written)"
-elif [[ -z "$archive_path" ]]; then
+elif [[ -z "$archive_paths" ]]; then
     log "verify: skipped (no new complete day since the last archive)"
 else
-    run verify "${SD[@]}" export verify "$archive_path"
+    while IFS= read -r archive_path; do
+        [[ -n "$archive_path" ]] && run verify "${SD[@]}" export verify "$archive_path"
+    done <<< "$archive_paths"
 fi
 
 log "done (exit $STATUS)"
