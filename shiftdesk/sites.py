@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor
@@ -80,8 +80,13 @@ def find_operator(session: Session, name: str) -> Operator:
     return op
 
 
-def list_operators(session: Session) -> list[Operator]:
-    return list(session.exec(select(Operator).where(Operator.name != "system").order_by(Operator.name)))
+def list_operators(session: Session, site_id: int | None = None) -> list[Operator]:
+    """Operators by name; with ``site_id`` only that site's (and any of no site): one
+    database may hold many sites, and a terminal lists its own (issue 11)."""
+    query = select(Operator).where(Operator.name != "system")
+    if site_id is not None:
+        query = query.where(or_(Operator.site_id == site_id, col(Operator.site_id).is_(None)))
+    return list(session.exec(query.order_by(Operator.name)))
 
 
 def _require_manager(session: Session) -> None:

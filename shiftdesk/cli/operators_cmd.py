@@ -71,14 +71,23 @@ def add(
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, fmt: str = typer.Option("table", "--format", help=FORMAT_HELP)
+    ctx: typer.Context,
+    site: str | None = typer.Option(
+        None,
+        "--site",
+        help="Site code, or 'all' for every site (default: the configured site).",
+        show_default=False,
+    ),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
-    """List operators with their roles and whether they are active."""
+    """List this site's operators with their roles and whether they are active."""
     from shiftdesk.db import read_session
-    from shiftdesk.sites import list_operators
+    from shiftdesk.sites import get_site, list_operators
 
     check_format(fmt)
-    with read_session(state(ctx).engine()) as session:
+    st = state(ctx)
+    with read_session(st.engine()) as session:
+        site_id = None if site == "all" else get_site(session, site or st.settings.site.code).id
         rows = [
             {
                 "name": op.name,
@@ -87,7 +96,7 @@ def list_(
                 "active": op.active,
                 "locked_until": op.locked_until.isoformat() if op.locked_until else None,
             }
-            for op in list_operators(session)
+            for op in list_operators(session, site_id)
         ]
     emit(rows, fmt, columns=["name", "display_name", "role", "active", "locked_until"])
 
