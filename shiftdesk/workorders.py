@@ -205,6 +205,23 @@ def _bump(order: WorkOrder) -> None:
     order.version = (order.version or 0) + 1
 
 
+def _save(session: Session, order: WorkOrder, stage: Stage) -> WorkOrder:
+    """Move ``order`` to ``stage`` and flush, bumping its version for the other terminals."""
+    order.stage = stage.value
+    _bump(order)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _required_reason(text: str) -> str:
+    """Unfinished, cancelled and re-repaired orders always say why (R-11, R-13)."""
+    reason = _clean(text, multiline=True)
+    if not reason:
+        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    return reason
+
+
 def _note(session: Session, order: WorkOrder, action: str, note: str) -> None:
     note = _clean(note, multiline=True)
     if note:
@@ -374,17 +391,11 @@ def mark_unfinished(
     order = _load_for_change(
         session, order_id, "unfinished", site_id=site_id, expected_version=expected_version
     )
-    reason = _clean(reason, multiline=True)
-    if not reason:
-        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    reason = _required_reason(reason)
     order.unfinished_at = _when(at, not_before=order.dispatched_at)
     order.unfinished_by = _actor_id(session)
     order.unfinished_reason = reason[:500]
-    order.stage = Stage.UNFINISHED.value
-    _bump(order)
-    session.add(order)
-    session.flush()
-    return order
+    return _save(session, order, Stage.UNFINISHED)
 
 
 def _open_callback(session: Session, order: WorkOrder) -> Callback | None:
@@ -462,11 +473,7 @@ def record_callback(
     session.add(callback)
     order.closed_at = when
     order.closed_by = _actor_id(session)
-    order.stage = Stage.CLOSED.value
-    _bump(order)
-    session.add(order)
-    session.flush()
-    return order
+    return _save(session, order, Stage.CLOSED)
 
 
 def cancel(
@@ -482,17 +489,11 @@ def cancel(
     order = _load_for_change(
         session, order_id, "cancel", site_id=site_id, expected_version=expected_version
     )
-    reason = _clean(reason, multiline=True)
-    if not reason:
-        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    reason = _required_reason(reason)
     order.cancelled_at = _when(at, not_before=order.reported_at)
     order.cancelled_by = _actor_id(session)
     order.cancel_reason = reason[:500]
-    order.stage = Stage.CANCELLED.value
-    _bump(order)
-    session.add(order)
-    session.flush()
-    return order
+    return _save(session, order, Stage.CANCELLED)
 
 
 def rework(
@@ -511,9 +512,7 @@ def rework(
     old = _load_for_change(
         session, order_id, "rework", site_id=site_id, expected_version=expected_version
     )
-    reason = _clean(reason, multiline=True)
-    if not reason:
-        raise ValidationError(t("dispatch.error.reason_required"), field="reason")
+    reason = _required_reason(reason)
     when = _when(at, not_before=old.completed_at)
     new = create_order(
         session,
@@ -706,7 +705,7 @@ def open_stage() -> Any:
     (models/workorders.py), which holds only the open orders."""
     from sqlalchemy import bindparam
 
-    stages = bindparam("open_stages", list(OPEN_STAGES), expanding=True, literal_execute=True)
+    stages: Any = bindparam("open_stages", list(OPEN_STAGES), expanding=True, literal_execute=True)
     return WorkOrder.stage.in_(stages)  # type: ignore[attr-defined]
 
 
