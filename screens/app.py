@@ -99,7 +99,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         self.breached_count = 0
         self._last_input = time.monotonic()
         self._locked = False
-        self.theme = settings.ui.theme if settings.ui.theme in self.available_themes else "textual-dark"
+        themes = self.available_themes
+        self.theme = settings.ui.theme if settings.ui.theme in themes else "textual-dark"
         #: issue 5: a barcode scan on any screen opens parcel check-in (screens/widgets/scan.py)
         self.scan_detector = ScanDetector.from_settings(settings)
         #: open work orders, live on every terminal, and the breach alarm (screens/live.py)

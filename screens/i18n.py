@@ -31,5 +31,5 @@ class TranslatedBindings:
     """Mixin for App/Screen/Widget subclasses whose BINDINGS use catalog keys."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         translate_bindings(self)  # type: ignore[arg-type]

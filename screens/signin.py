@@ -77,7 +77,10 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
             sec = settings.security
             try:
                 operator = authenticate(
-                    engine, name, pin, lockout_attempts=sec.lockout_attempts,
+                    engine,
+                    name,
+                    pin,
+                    lockout_attempts=sec.lockout_attempts,
                     lockout_minutes=sec.lockout_minutes,
                 )
             except ShiftdeskError as err:

@@ -104,7 +104,14 @@ class WorkOrdersConfig:
     warn_seconds: int = 60
     trades: list[str] = field(
         default_factory=lambda: [
-            "plumbing", "electrical", "civil", "lift", "doors_locks", "hvac", "cleaning", "other",
+            "plumbing",
+            "electrical",
+            "civil",
+            "lift",
+            "doors_locks",
+            "hvac",
+            "cleaning",
+            "other",
         ]
     )
     teams: list[str] = field(
@@ -305,7 +312,10 @@ def _expected(origin: str, key: str, expected: str, value: Any) -> ConfigError:
     return ConfigError(
         t(
             "reliability.config.expected",
-            origin=origin, key=key, expected=expected, value=repr(value),
+            origin=origin,
+            key=key,
+            expected=expected,
+            value=repr(value),
         )
     )
 
@@ -392,10 +402,13 @@ def _coerce_text(text: str, tp: Any) -> Any:
 
 # ---------------------------------------------------------------------------- keys
 
+
 def _section_classes() -> dict[str, type]:
     hints = _hints(Settings)
     return {
-        name: tp for name, tp in hints.items() if isinstance(tp, type) and dataclasses.is_dataclass(tp)
+        name: tp
+        for name, tp in hints.items()
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp)
     }
 
 
@@ -444,30 +457,44 @@ def _set_value(settings: Settings, key: str, value: Any, origin: str) -> None:
 def _validate(settings: Settings, origin: str) -> None:
     if settings.locale not in LOCALES:
         raise _expected(
-            origin, "locale", t("reliability.config.one_of", choices=", ".join(LOCALES)),
+            origin,
+            "locale",
+            t("reliability.config.one_of", choices=", ".join(LOCALES)),
             settings.locale,
         )
     if settings.notifications.locale not in ("", *LOCALES):
         raise _expected(
-            origin, "notifications.locale",
+            origin,
+            "notifications.locale",
             t("reliability.config.empty_or_one_of", choices=", ".join(LOCALES)),
             settings.notifications.locale,
         )
     if settings.archive.format not in ("tar.gz", "zip"):
         raise _expected(
-            origin, "archive.format", t("reliability.config.either", a='"tar.gz"', b='"zip"'),
+            origin,
+            "archive.format",
+            t("reliability.config.either", a='"tar.gz"', b='"zip"'),
             settings.archive.format,
         )
     if not 1 <= settings.archive.compress_level <= 9:
-        raise _expected(origin, "archive.compress_level",
-                        t("reliability.config.int_range", low=1, high=9),
-                        settings.archive.compress_level)
+        raise _expected(
+            origin,
+            "archive.compress_level",
+            t("reliability.config.int_range", low=1, high=9),
+            settings.archive.compress_level,
+        )
     if settings.archive.keep_days < 0:
-        raise _expected(origin, "archive.keep_days", t("reliability.config.keep_days"),
-                        settings.archive.keep_days)
+        raise _expected(
+            origin,
+            "archive.keep_days",
+            t("reliability.config.keep_days"),
+            settings.archive.keep_days,
+        )
     if settings.complaints.scheme not in ("A", "B"):
         raise _expected(
-            origin, "complaints.scheme", t("reliability.config.either", a='"A"', b='"B"'),
+            origin,
+            "complaints.scheme",
+            t("reliability.config.either", a='"A"', b='"B"'),
             settings.complaints.scheme,
         )
     from shiftdesk.timeutil import parse_hhmm, zone
@@ -475,8 +502,9 @@ def _validate(settings: Settings, origin: str) -> None:
     try:
         zone(settings.site.timezone)
     except Exception:
-        raise _expected(origin, "site.timezone", t("reliability.config.zone"),
-                        settings.site.timezone) from None
+        raise _expected(
+            origin, "site.timezone", t("reliability.config.zone"), settings.site.timezone
+        ) from None
     times = {
         "calls.night_start": settings.calls.night_start,
         "calls.night_end": settings.calls.night_end,
@@ -576,7 +604,10 @@ def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
             raise ConfigError(
                 t(
                     "reliability.config.env_expected",
-                    var=var, key=key, expected=exc, value=repr(text),
+                    var=var,
+                    key=key,
+                    expected=exc,
+                    value=repr(text),
                 )
             ) from None
         _set_value(settings, key, value, f"environment {var}")
@@ -611,8 +642,9 @@ def load_settings(
         _apply_env(settings, env)
         _validate(settings, "environment")
         if locale and locale not in LOCALES:
-            raise ConfigError(t("reliability.config.flag_locale", choices=", ".join(LOCALES),
-                                value=repr(locale)))
+            raise ConfigError(
+                t("reliability.config.flag_locale", choices=", ".join(LOCALES), value=repr(locale))
+            )
     if db_url:
         settings.database.url = db_url
     if locale:
@@ -622,7 +654,9 @@ def load_settings(
     return settings
 
 
-def config_path_in_use(config_path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Path:
+def config_path_in_use(
+    config_path: str | Path | None = None, env: typing.Mapping[str, str] | None = None
+) -> Path:
     env = os.environ if env is None else env
     explicit = config_path or env.get("SHIFTDESK_CONFIG")
     return Path(explicit).expanduser() if explicit else default_config_path()

@@ -101,9 +101,7 @@ def check_not_newer(engine: Engine) -> str | None:
         script = ScriptDirectory.from_config(alembic_config())
         known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:
-        raise SchemaError(
-            t("reliability.schema.newer", current=current, head=head_revision())
-        )
+        raise SchemaError(t("reliability.schema.newer", current=current, head=head_revision()))
     return current
 
 
@@ -129,6 +127,4 @@ def ensure_current(engine: Engine) -> None:
     if current is None:
         raise SchemaError(t("reliability.schema.empty"))
     if current != head_revision():
-        raise SchemaError(
-            t("reliability.schema.older", current=current, head=head_revision())
-        )
+        raise SchemaError(t("reliability.schema.older", current=current, head=head_revision()))

@@ -40,7 +40,11 @@ def verify_pin(pin: str, stored: str) -> bool:
             return False
         expected = base64.b64decode(digest)
         actual = hashlib.scrypt(
-            pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+            pin.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
             dklen=len(expected),
         )
     except (ValueError, TypeError):
@@ -68,7 +72,9 @@ def require_role(actor: Actor, needed: Role) -> None:
                 "cli.role_required",
                 role=t(f"role.{needed.value}"),
                 name=actor.name,
-                actual=t(f"role.{actor.role}") if actor.role in {r.value for r in Role} else actor.role,
+                actual=t(f"role.{actor.role}")
+                if actor.role in {r.value for r in Role}
+                else actor.role,
             )
         )
 
@@ -95,15 +101,18 @@ def _attempt(
     operator = session.exec(select(Operator).where(Operator.name == name)).first()
     now = utcnow()
     if operator is None or operator.name == "system":
-        audit.record(session, "sign_in_failed", "operator", None, note=f"unknown name {name[:40]!r}")
+        audit.record(
+            session, "sign_in_failed", "operator", None, note=f"unknown name {name[:40]!r}"
+        )
         return t("signin.bad_credentials")
     if not operator.active:
         audit.record(session, "sign_in_failed", "operator", operator.id, note="disabled")
         return t("signin.disabled", name=operator.name)
     if operator.locked_until is not None and operator.locked_until > now:
         audit.record(session, "sign_in_failed", "operator", operator.id, note="locked out")
-        return t("signin.locked", name=operator.name,
-                 until=operator.locked_until.strftime("%H:%M UTC"))
+        return t(
+            "signin.locked", name=operator.name, until=operator.locked_until.strftime("%H:%M UTC")
+        )
     if not verify_pin(pin, operator.pin_hash):
         operator.failed_attempts += 1
         if operator.failed_attempts >= lockout_attempts:
@@ -126,9 +135,7 @@ def authenticate(
     engine: Engine, name: str, pin: str, *, lockout_attempts: int = 5, lockout_minutes: int = 10
 ) -> Operator:
     """Sign an operator in: failures are counted and committed, then refused (lock-out)."""
-    outcome = transact(
-        engine, lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes)
-    )
+    outcome = transact(engine, lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes))
     if isinstance(outcome, str):
         raise SignInError(outcome)
     return outcome

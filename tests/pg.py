@@ -7,6 +7,7 @@ missing server is an error instead of a skip, so CI cannot silently skip these t
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -28,7 +29,11 @@ def required() -> bool:
 
 def find_bindir() -> Path | None:
     initdb = shutil.which("initdb")
-    if initdb and Path(initdb).with_name("pg_ctl").exists() and Path(initdb).with_name("postgres").exists():
+    if (
+        initdb
+        and Path(initdb).with_name("pg_ctl").exists()
+        and Path(initdb).with_name("postgres").exists()
+    ):
         return Path(initdb).parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
     for cand in candidates:
@@ -62,22 +67,44 @@ class PgServer:
         if self.as_user:
             shutil.chown(self.root, self.as_user)
             os.chmod(self.root, 0o700)
-        self._run("initdb", "-D", str(self.datadir), "-U", self.user, "-A", "trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C")
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", opts, "-w", "-t", "60",
-                  "-l", str(self.root / "log"), "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.root / "log"),
+            "start",
+        )
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already stopped: nothing to do
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
-        except Exception:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 

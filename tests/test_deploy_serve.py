@@ -26,7 +26,9 @@ def test_serve_answers_on_loopback() -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "shiftdesk", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
     )
     try:
         body = ""
@@ -37,9 +39,10 @@ def test_serve_answers_on_loopback() -> None:
                     body = resp.read().decode()
                     assert resp.status == 200
                 break
-            except OSError:
+            except OSError as err:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode() if proc.stdout else "exited")
+                    output = proc.stdout.read().decode() if proc.stdout else "exited"
+                    raise AssertionError(output) from err
                 time.sleep(0.3)
         assert "shiftdesk" in body
         assert "textual" in body.lower()

@@ -36,7 +36,9 @@ async def test_app_opens_on_sign_in_and_signs_in(base_engine: Engine, settings: 
     assert [e.entity_id for e in events] == [app.operator.id]
 
 
-async def test_wrong_pin_is_refused_and_the_dialog_stays(base_engine: Engine, settings: Settings) -> None:
+async def test_wrong_pin_is_refused_and_the_dialog_stays(
+    base_engine: Engine, settings: Settings
+) -> None:
     app = build_app(base_engine, settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -53,7 +55,9 @@ async def test_wrong_pin_is_refused_and_the_dialog_stays(base_engine: Engine, se
         assert app.operator is None
 
 
-async def test_five_wrong_pins_lock_the_operator_out(base_engine: Engine, settings: Settings) -> None:
+async def test_five_wrong_pins_lock_the_operator_out(
+    base_engine: Engine, settings: Settings
+) -> None:
     app = build_app(base_engine, settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -76,7 +80,9 @@ async def test_five_wrong_pins_lock_the_operator_out(base_engine: Engine, settin
         assert lina.locked_until is not None
 
 
-async def test_f_keys_switch_modes_and_keep_each_screen(base_engine: Engine, settings: Settings) -> None:
+async def test_f_keys_switch_modes_and_keep_each_screen(
+    base_engine: Engine, settings: Settings
+) -> None:
     app = build_app(base_engine, settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)
@@ -98,14 +104,18 @@ async def test_command_palette_switches_modes(base_engine: Engine, settings: Set
         await sign_in(pilot)
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert any(title.startswith("Parcels") for title in commands)
-        parcels = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Parcels"))
+        parcels = next(
+            c for c in app.get_system_commands(app.screen) if c.title.startswith("Parcels")
+        )
         parcels.callback()
         await pilot.pause()
         assert app.current_mode == "parcels"
 
 
 async def test_keymap_from_config_rebinds_a_mode(base_engine: Engine, settings: Settings) -> None:
-    custom = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, keymap={"mode.dispatch": "f9"}))
+    custom = dataclasses.replace(
+        settings, ui=dataclasses.replace(settings.ui, keymap={"mode.dispatch": "f9"})
+    )
     app = build_app(base_engine, custom)
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)

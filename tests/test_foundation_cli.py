@@ -37,7 +37,8 @@ def test_help_does_not_import_textual_or_sqlalchemy() -> None:
         "from shiftdesk.cli import app\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "heavy = [m for m in ('textual', 'sqlalchemy', 'sqlmodel', 'screens') if m in sys.modules]\n"
+        "names = ('textual', 'sqlalchemy', 'sqlmodel', 'screens')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -112,7 +113,7 @@ def test_demo_prints_operators_and_fills_the_site() -> None:
         units = session.exec(select(Unit)).all()
         residents = session.exec(select(Resident)).all()
         wang = session.exec(select(Operator).where(Operator.name == "wangfang")).one()
-    assert 100 <= len(residents) and len(units) >= 60
+    assert len(residents) >= 100 and len(units) >= 60
     assert all(u.code.count("-") == 2 for u in units)
     assert all(r.pinyin and r.initials and len(r.phone) == 11 for r in residents)
     assert verify_pin("1111", wang.pin_hash) and not verify_pin("1112", wang.pin_hash)
@@ -124,27 +125,45 @@ def test_demo_prints_operators_and_fills_the_site() -> None:
 def test_operators_add_list_disable() -> None:
     runner.invoke(app, ["init"])
     # the first operator on a new database needs no PIN of another admin
-    result = runner.invoke(app, ["operators", "add", "boss", "--role", "admin"], input="4321\n4321\n")
+    result = runner.invoke(
+        app, ["operators", "add", "boss", "--role", "admin"], input="4321\n4321\n"
+    )
     assert result.exit_code == 0, result.output
     # from now on, managing operators needs a manager's PIN
     result = runner.invoke(
-        app, ["--operator", "boss", "operators", "add", "xiaoli", "--role", "operator",
-              "--display-name", "小李"], input="4321\n2468\n2468\n",
+        app,
+        [
+            "--operator",
+            "boss",
+            "operators",
+            "add",
+            "xiaoli",
+            "--role",
+            "operator",
+            "--display-name",
+            "小李",
+        ],
+        input="4321\n2468\n2468\n",
     )
     assert result.exit_code == 0, result.output
     listed = runner.invoke(app, ["operators", "list", "--format", "csv"]).stdout
     assert "xiaoli,小李,operator,True" in listed
     # a plain operator cannot manage operators
-    denied = runner.invoke(app, ["--operator", "xiaoli", "operators", "disable", "boss"], input="2468\n")
+    denied = runner.invoke(
+        app, ["--operator", "xiaoli", "operators", "disable", "boss"], input="2468\n"
+    )
     assert denied.exit_code == 2 and "manager" in denied.stderr
-    ok = runner.invoke(app, ["--operator", "boss", "operators", "disable", "xiaoli"], input="4321\n")
+    ok = runner.invoke(
+        app, ["--operator", "boss", "operators", "disable", "xiaoli"], input="4321\n"
+    )
     assert ok.exit_code == 0, ok.output
     with read_session(make_engine(db_url())) as session:
         xiaoli = session.exec(select(Operator).where(Operator.name == "xiaoli")).one()
         assert not xiaoli.active
         assert xiaoli.pin_hash.startswith("scrypt$") and "2468" not in xiaoli.pin_hash
-        audit = session.exec(select(AuditEvent).where(AuditEvent.entity == "operator",
-                                                      AuditEvent.action == "update")).all()
+        audit = session.exec(
+            select(AuditEvent).where(AuditEvent.entity == "operator", AuditEvent.action == "update")
+        ).all()
         assert any(a.actor == "boss" for a in audit)
         assert all("scrypt" not in (a.after or "") for a in audit)
 
@@ -155,7 +174,9 @@ def test_operators_add_rejects_mismatched_and_weak_pins() -> None:
     assert mismatch.exit_code == 2 and "differ" in mismatch.stderr
     weak = runner.invoke(app, ["operators", "add", "a1"], input="12\n12\n")
     assert weak.exit_code == 2 and "4 to 12 digits" in weak.stderr
-    bad_role = runner.invoke(app, ["operators", "add", "a1", "--role", "king"], input="1234\n1234\n")
+    bad_role = runner.invoke(
+        app, ["operators", "add", "a1", "--role", "king"], input="1234\n1234\n"
+    )
     assert bad_role.exit_code == 2
 
 

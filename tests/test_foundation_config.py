@@ -39,15 +39,21 @@ def test_defaults_are_the_manuals_numbers(empty: Path) -> None:
 
 
 def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None:
-    cfg = write(tmp_path / "c.toml", 'locale = "zh_CN"\n[database]\nurl = "sqlite:///file.db"\n'
-                '[workorders]\ndispatch_minutes = 5\n')
+    cfg = write(
+        tmp_path / "c.toml",
+        'locale = "zh_CN"\n[database]\nurl = "sqlite:///file.db"\n'
+        "[workorders]\ndispatch_minutes = 5\n",
+    )
     only_file = load_settings(cfg, env={})
     assert only_file.database.url == "sqlite:///file.db"
     assert only_file.workorders.dispatch_minutes == 5
     assert only_file.locale == "zh_CN"
 
-    env = {"SHIFTDESK_DB": "sqlite:///env.db", "SHIFTDESK_WORKORDERS__DISPATCH_MINUTES": "4",
-           "SHIFTDESK_LOCALE": "en"}
+    env = {
+        "SHIFTDESK_DB": "sqlite:///env.db",
+        "SHIFTDESK_WORKORDERS__DISPATCH_MINUTES": "4",
+        "SHIFTDESK_LOCALE": "en",
+    }
     with_env = load_settings(cfg, env=env)
     assert with_env.database.url == "sqlite:///env.db"
     assert with_env.workorders.dispatch_minutes == 4
@@ -66,18 +72,22 @@ def test_shiftdesk_config_env_selects_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[workorders]\ndispatch_minutes = \"three\"\n",
-         "key 'workorders.dispatch_minutes' expected a whole number, got 'three'"),
-        ("[workorders]\ntrades = \"plumbing\"\n", "key 'workorders.trades' expected a list"),
-        ("[handover]\nblock_on_emergency_orders = 1\n",
-         "key 'handover.block_on_emergency_orders' expected true or false"),
+        (
+            '[workorders]\ndispatch_minutes = "three"\n',
+            "key 'workorders.dispatch_minutes' expected a whole number, got 'three'",
+        ),
+        ('[workorders]\ntrades = "plumbing"\n', "key 'workorders.trades' expected a list"),
+        (
+            "[handover]\nblock_on_emergency_orders = 1\n",
+            "key 'handover.block_on_emergency_orders' expected true or false",
+        ),
         ("[workorders]\ndispatch_minuts = 3\n", "unknown key 'workorders.dispatch_minuts'"),
         ("[nosuch]\na = 1\n", "unknown key 'nosuch'"),
-        ("locale = \"fr\"\n", "key 'locale' expected one of en, zh_CN"),
-        ("[site]\ntimezone = \"Mars/Base\"\n", "key 'site.timezone' expected an IANA time zone"),
-        ("[callbacks]\nlatest = \"9pm\"\n", "key 'callbacks.latest' expected a time as HH:MM"),
-        ("[complaints]\nscheme = \"C\"\n", "key 'complaints.scheme' expected \"A\" or \"B\""),
-        ("[shifts]\nperiods = { day = \"08:00\" }\n", "shifts.periods.day"),
+        ('locale = "fr"\n', "key 'locale' expected one of en, zh_CN"),
+        ('[site]\ntimezone = "Mars/Base"\n', "key 'site.timezone' expected an IANA time zone"),
+        ('[callbacks]\nlatest = "9pm"\n', "key 'callbacks.latest' expected a time as HH:MM"),
+        ('[complaints]\nscheme = "C"\n', 'key \'complaints.scheme\' expected "A" or "B"'),
+        ('[shifts]\nperiods = { day = "08:00" }\n', "shifts.periods.day"),
         ("this is = = not toml", "not valid TOML"),
     ],
 )
@@ -92,7 +102,7 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) 
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
-    cfg = write(tmp_path / "bad.toml", "[workorders]\ndispatch_minutes = \"x\"\n")
+    cfg = write(tmp_path / "bad.toml", '[workorders]\ndispatch_minutes = "x"\n')
     result = runner.invoke(app, ["--config", str(cfg), "config", "show"])
     assert result.exit_code == 2
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
@@ -112,11 +122,14 @@ def test_bad_environment_value_names_the_variable(empty: Path) -> None:
 
 def test_config_set_get_round_trip(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    result = runner.invoke(app, ["--config", str(cfg), "config", "set",
-                                 "workorders.dispatch_minutes", "5"])
+    result = runner.invoke(
+        app, ["--config", str(cfg), "config", "set", "workorders.dispatch_minutes", "5"]
+    )
     assert result.exit_code == 0, result.output
     assert tomllib.loads(cfg.read_text())["workorders"]["dispatch_minutes"] == 5
-    result = runner.invoke(app, ["--config", str(cfg), "config", "get", "workorders.dispatch_minutes"])
+    result = runner.invoke(
+        app, ["--config", str(cfg), "config", "get", "workorders.dispatch_minutes"]
+    )
     assert result.stdout.strip() == "5"
     # a list value, comma separated
     runner.invoke(app, ["--config", str(cfg), "config", "set", "parcels.shelves", "A1,A2,B1"])
@@ -126,8 +139,9 @@ def test_config_set_get_round_trip(tmp_path: Path) -> None:
 def test_config_set_refuses_a_wrong_type_and_keeps_the_file(tmp_path: Path) -> None:
     cfg = write(tmp_path / "c.toml", "[workorders]\ndispatch_minutes = 5\n")
     before = cfg.read_bytes()
-    result = runner.invoke(app, ["--config", str(cfg), "config", "set",
-                                 "workorders.dispatch_minutes", "soon"])
+    result = runner.invoke(
+        app, ["--config", str(cfg), "config", "set", "workorders.dispatch_minutes", "soon"]
+    )
     assert result.exit_code == 2
     assert "expected a whole number" in result.stderr
     assert cfg.read_bytes() == before

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from shiftdesk import migrate
@@ -24,8 +25,20 @@ def test_migrations_create_every_table_from_empty(empty_engine: Engine) -> None:
     assert revision == migrate.head_revision()
     tables = set(inspect(empty_engine).get_table_names())
     for expected in (
-        "site", "building", "unit", "resident", "operator", "shift", "handover_entry",
-        "call", "complaint", "work_order", "callback", "parcel", "notification", "audit_event",
+        "site",
+        "building",
+        "unit",
+        "resident",
+        "operator",
+        "shift",
+        "handover_entry",
+        "call",
+        "complaint",
+        "work_order",
+        "callback",
+        "parcel",
+        "notification",
+        "audit_event",
     ):
         assert expected in tables
     # running it again is a no-op, not an error
@@ -40,7 +53,9 @@ def test_models_and_migration_agree(engine: Engine) -> None:
 
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == [], f"models differ from migrations: run scripts/regen_initial_migration.py: {diff}"
+    assert diff == [], (
+        f"models differ from migrations: run scripts/regen_initial_migration.py: {diff}"
+    )
 
 
 def test_timestamps_come_back_aware_utc(engine: Engine, settings: Settings) -> None:
@@ -66,8 +81,14 @@ def test_timestamps_come_back_aware_utc(engine: Engine, settings: Settings) -> N
 def test_naive_datetime_is_refused(engine: Engine, settings: Settings) -> None:
     def _save(session):  # type: ignore[no-untyped-def]
         site = ensure_site(session, settings)
-        session.add(Call(site_id=site.id, received_at=datetime(2026, 1, 1), channel="phone",
-                         category="inquiry"))
+        session.add(
+            Call(
+                site_id=site.id,
+                received_at=datetime(2026, 1, 1),
+                channel="phone",
+                category="inquiry",
+            )
+        )
         session.flush()
 
     with pytest.raises(Exception, match="naive"):
@@ -97,7 +118,8 @@ def test_every_insert_and_update_is_audited(engine: Engine, settings: Settings) 
     transact(engine, _rename, actor=actor)
     with read_session(engine) as session:
         events = session.exec(
-            select(AuditEvent).where(AuditEvent.entity == "unit", AuditEvent.entity_id == unit_id)
+            select(AuditEvent)
+            .where(AuditEvent.entity == "unit", AuditEvent.entity_id == unit_id)
             .order_by(AuditEvent.id)
         ).all()
     assert [e.action for e in events] == ["insert", "update"]
@@ -122,7 +144,9 @@ def test_newer_schema_is_refused_and_left_alone(engine: Engine) -> None:
     with pytest.raises(SchemaError, match="newer"):
         migrate.ensure_current(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+        )
 
 
 def test_sqlite_connections_get_the_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +164,7 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
         session.add(Unit(site_id=424242, building_id=424242, code="x"))
         session.flush()
 
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         transact(engine, _orphan)
 
 

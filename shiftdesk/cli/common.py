@@ -104,9 +104,7 @@ class AppState:
         if self._settings is None:
             from shiftdesk.config import load_settings
 
-            self._settings = load_settings(
-                self.config_path, db_url=self.db_url, locale=self.locale
-            )
+            self._settings = load_settings(self.config_path, db_url=self.db_url, locale=self.locale)
             set_locale(self._settings.locale)
         return self._settings
 
@@ -157,8 +155,11 @@ class AppState:
             pin = typer.prompt(t("cli.pin_prompt"), hide_input=True)
         sec = self.settings.security
         op = authenticate(
-            self.engine(), self.operator or "", pin or "",
-            lockout_attempts=sec.lockout_attempts, lockout_minutes=sec.lockout_minutes,
+            self.engine(),
+            self.operator or "",
+            pin or "",
+            lockout_attempts=sec.lockout_attempts,
+            lockout_minutes=sec.lockout_minutes,
         )
         actor = actor_for(op)
         require_role(actor, needed)

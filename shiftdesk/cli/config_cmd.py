@@ -37,7 +37,9 @@ def path(ctx: typer.Context) -> None:
 
 
 @app.command()
-def get(ctx: typer.Context, key: str = typer.Argument(..., help="Dotted key, e.g. site.code.")) -> None:
+def get(
+    ctx: typer.Context, key: str = typer.Argument(..., help="Dotted key, e.g. site.code.")
+) -> None:
     """Print one setting's value in force."""
     from shiftdesk.config import get_value
 
@@ -59,7 +61,9 @@ def set_(
     target = config_path_in_use(st.config_path)
     written = set_in_file(target, key, value)
     st.settings  # noqa: B018  (sets the locale for the message)
-    typer.echo(t("cli.config.set", key=key, value=json.dumps(written, ensure_ascii=False), path=target))
+    typer.echo(
+        t("cli.config.set", key=key, value=json.dumps(written, ensure_ascii=False), path=target)
+    )
 
 
 @app.command()

@@ -23,9 +23,12 @@ def _admin(ctx: typer.Context) -> Actor:
 
     st = state(ctx)
     with read_session(st.engine()) as session:
-        first = session.exec(
-            select(Operator).where(Operator.name != "system", Operator.pin_hash != "")
-        ).first() is None
+        first = (
+            session.exec(
+                select(Operator).where(Operator.name != "system", Operator.pin_hash != "")
+            ).first()
+            is None
+        )
     if first:
         return st.actor()
     return st.authenticated_actor(Role.MANAGER)
@@ -58,10 +61,14 @@ def add(
             fail(t("cli.operators.pin_mismatch"))
     settings = st.settings
 
-    def _add(session):  # type: ignore[no-untyped-def]
+    def _add(session):
         site = ensure_site(session, settings)
         return add_operator(
-            session, name=name, pin=pin or "", role=role_enum, site_id=site.id,
+            session,
+            name=name,
+            pin=pin or "",
+            role=role_enum,
+            site_id=site.id,
             display_name=display_name,
         )
 

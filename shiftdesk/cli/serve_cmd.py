@@ -42,13 +42,16 @@ def child_command(config: str | None, db: str | None, locale: str | None) -> str
 
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (loopback by default)."
+    ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     public_url: str | None = typer.Option(
         None, "--public-url", help="The URL browsers use, when behind a reverse proxy."
     ),
     i_have_tls: bool = typer.Option(
-        False, "--i-have-a-tls-proxy",
+        False,
+        "--i-have-a-tls-proxy",
         help="Required to listen on a non-loopback address: confirms a TLS reverse proxy "
         "with authentication sits in front (see docs/admin.md).",
     ),
@@ -67,9 +70,7 @@ def serve(
             fail("refusing to listen on a non-loopback address without --i-have-a-tls-proxy")
     from textual_serve.server import Server
 
-    command = child_command(
-        str(st.config_path) if st.config_path else None, st.db_url, st.locale
-    )
+    command = child_command(str(st.config_path) if st.config_path else None, st.db_url, st.locale)
     server = Server(command, host=host, port=port, title="shiftdesk", public_url=public_url)
     typer.echo(f"shiftdesk serving on http://{host}:{port} (Ctrl+C stops)")
     server.serve()

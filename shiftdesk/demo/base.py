@@ -43,7 +43,11 @@ def generate(engine: Engine, settings: Settings, rng: random.Random, now: dateti
         operators: dict[str, Operator] = {}
         for name, display, pin, role in DEMO_OPERATORS:
             operators[name] = add_operator(
-                session, name=name, pin=pin, role=Role(role), site_id=site.id,
+                session,
+                name=name,
+                pin=pin,
+                role=Role(role),
+                site_id=site.id,
                 display_name=display,
             )
         units: list[Unit] = []
@@ -61,8 +65,12 @@ def generate(engine: Engine, settings: Settings, rng: random.Random, now: dateti
                         room = f"{f}{r:02d}"
                         units.append(
                             Unit(
-                                site_id=site.id, building_id=building.id,
-                                code=f"{b}-{e}-{room}", entrance=str(e), floor=f, room=room,
+                                site_id=site.id,
+                                building_id=building.id,
+                                code=f"{b}-{e}-{room}",
+                                entrance=str(e),
+                                floor=f,
+                                room=room,
                             )
                         )
         session.add_all(units)
@@ -76,10 +84,17 @@ def generate(engine: Engine, settings: Settings, rng: random.Random, now: dateti
                 full, initials = search_keys(name)
                 residents.append(
                     Resident(
-                        site_id=site.id, unit_id=unit.id, name=name, pinyin=full,
-                        initials=initials, phone=mobile(rng),
-                        kind=(ResidentKind.OWNER if i == 0 and rng.random() < 0.8
-                              else ResidentKind.TENANT).value,
+                        site_id=site.id,
+                        unit_id=unit.id,
+                        name=name,
+                        pinyin=full,
+                        initials=initials,
+                        phone=mobile(rng),
+                        kind=(
+                            ResidentKind.OWNER
+                            if i == 0 and rng.random() < 0.8
+                            else ResidentKind.TENANT
+                        ).value,
                         do_not_notify=rng.random() < 0.03,
                         created_at=now,
                     )
@@ -87,8 +102,14 @@ def generate(engine: Engine, settings: Settings, rng: random.Random, now: dateti
         session.add_all(residents)
         session.flush()
         return DemoContext(
-            engine=engine, settings=settings, rng=rng, now=now, site=site,
-            units=units, residents=residents, operators=operators,
+            engine=engine,
+            settings=settings,
+            rng=rng,
+            now=now,
+            site=site,
+            units=units,
+            residents=residents,
+            operators=operators,
         )
 
     return transact(engine, _build, actor=SYSTEM)
