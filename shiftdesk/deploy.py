@@ -73,7 +73,7 @@ class MoveResult:
 def safe_url(url: str) -> str:
     """The URL as it may be printed and recorded: without its password."""
     try:
-        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+        return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: say so with what was typed, minus any secret
         return url.split("@")[-1]
 

@@ -137,7 +137,12 @@ def migrate_to(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         rows = [
-            {**r, "ok": t("deploy.migrate.same_count" if r["ok"] else "deploy.migrate.differs")}
+            {
+                **r,
+                "source": f"{r['source']:,}",
+                "target": f"{r['target']:,}",
+                "ok": t("deploy.migrate.same_count" if r["ok"] else "deploy.migrate.differs"),
+            }
             for r in deploy.summary_rows(result)
         ]
         headers = {c: t(f"deploy.migrate.col.{c}") for c in ("table", "source", "target", "ok")}
