@@ -162,4 +162,6 @@ def migrate_to(
         if archive_dir:
             for path in result.archives:
                 typer.echo(f"  {path}")
-        typer.echo(t("deploy.migrate.next", url=result.target))
+        hidden = "***" in result.target  # the password is not printed: say where it goes
+        key = "deploy.migrate.next_password" if hidden else "deploy.migrate.next"
+        typer.echo(t(key, url=result.target))
