@@ -31,7 +31,7 @@ from screens.signin import SignInScreen
 from screens.widgets.scan import ScanDetector
 from screens.widgets.statusbar import StatusBar
 from shiftdesk.config import Settings
-from shiftdesk.db import SYSTEM, Actor, read_session, transact
+from shiftdesk.db import SYSTEM, Actor, Checkpointer, defer_checkpoints, read_session, transact
 from shiftdesk.errors import ShiftdeskError
 from shiftdesk.failures import EnvironmentFailure, environment_failure
 from shiftdesk.i18n import set_locale, t
@@ -111,6 +111,10 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
     def on_mount(self) -> None:
         if self.settings.ui.keymap:
             self.set_keymap(self.settings.ui.keymap)
+        # SQLite: a save no longer copies the WAL into the database file (the slowest 1 % of
+        # saves did); this thread does, between saves (docs/performance.md)
+        defer_checkpoints(self.engine)
+        self._checkpointer = Checkpointer(self.engine, alive=lambda: self.is_running).start()
         self.run_db(lambda s: get_site(s, self.settings.site.code), self._site_loaded)
         self._ask_sign_in()
         # the screens' modules load while the operator types; the first is shown at sign-in

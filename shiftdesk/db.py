@@ -7,8 +7,10 @@ still meets a lock is retried with backoff, bounded, before anyone sees an error
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,6 +102,73 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+#: WAL pages after which a commit copies the WAL into the database file itself. Short
+#: commands keep SQLite's default (1000 pages); the terminal app raises it to this and lets
+#: a ``Checkpointer`` thread do the copying between saves: on the committing save it was
+#: the slowest 1 % of saves (docs/performance.md). The limit stays as a safety net.
+DEFERRED_CHECKPOINT_PAGES = 10_000
+
+
+def _defer_checkpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={DEFERRED_CHECKPOINT_PAGES}")
+
+
+def defer_checkpoints(engine: Engine) -> None:
+    """Leave WAL checkpoints to a background ``Checkpointer`` (SQLite; a long-running process).
+
+    The engine's pooled connections are replaced, so every connection gets the setting.
+    """
+    if not is_sqlite(engine) or event.contains(engine, "connect", _defer_checkpoint):
+        return
+    event.listen(engine, "connect", _defer_checkpoint)
+    engine.dispose()
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy what it can of the WAL into the database file, waiting for no reader or writer."""
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()  # autocommit (see _on_connect): no transaction around it
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
+class Checkpointer:
+    """A daemon thread that runs ``checkpoint`` every ``every`` seconds while ``alive()``."""
+
+    def __init__(
+        self, engine: Engine, *, every: float = 1.0, alive: Callable[[], bool] | None = None
+    ) -> None:
+        self.engine = engine
+        self.every = every
+        self.alive = alive
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Checkpointer:
+        if is_sqlite(self.engine) and (self._thread is None or not self._thread.is_alive()):
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="wal-checkpoint", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.alive is not None and not self.alive():
+                return
+            with contextlib.suppress(Exception):  # a busy or vanished file: next round
+                checkpoint(self.engine)
 
 
 def is_locked_error(exc: BaseException) -> bool:
