@@ -137,6 +137,7 @@ class _GzipSink(MemberSink):
         self.fh: IO[bytes] = path.open("wb")
         self.buffer = bytearray()
         self.pending: deque[Future[bytes]] = deque()
+        self.closed = False
 
     def _store(self, data: bytes) -> None:
         self.buffer += data
@@ -152,9 +153,13 @@ class _GzipSink(MemberSink):
             self.fh.write(self.pending.popleft().result())
 
     def close(self) -> None:
+        """The last piece goes to the workers; nothing waits for them until assembly."""
         if self.buffer:
             self._submit(bytes(self.buffer))
             self.buffer.clear()
+        self.closed = True
+
+    def finish(self) -> None:
         while self.pending:
             self.fh.write(self.pending.popleft().result())
         self.fh.close()
@@ -213,6 +218,7 @@ class ArchiveWriter:
             out.write(gzip_member(bytes(glue), self.level))
             glue.clear()
             assert isinstance(sink, _GzipSink)
+            sink.finish()
             with sink.path.open("rb") as parts:
                 shutil.copyfileobj(parts, out, _CHUNK)
             offset += sink.size
@@ -241,15 +247,12 @@ class ArchiveWriter:
                     shutil.copyfileobj(src, dst, _CHUNK)
 
     def close(self) -> None:
-        for sink in self.sinks.values():
-            if not sink_closed(sink):
-                sink.close()
+        """Stop the workers and close every staging file (also after an error)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def sink_closed(sink: MemberSink) -> bool:
-    fh = getattr(sink, "fh", None)
-    return fh is None or fh.closed
+        for sink in self.sinks.values():
+            fh = getattr(sink, "fh", None)
+            if fh is not None and not fh.closed:
+                fh.close()
 
 
 def _tar_info(name: str, size: int) -> tarfile.TarInfo:

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -136,8 +137,13 @@ def _parse_sums(text: str) -> dict[str, str] | None:
     return sums
 
 
-def verify_archive(path: Path) -> VerifyReport:
-    """Check everything; the report lists each problem with the file it concerns."""
+def verify_archive(
+    path: Path, progress: Callable[[str, int, int | None], None] | None = None
+) -> VerifyReport:
+    """Check everything; the report lists each problem with the file it concerns.
+
+    ``progress(member, members done, None)`` is called as each member starts.
+    """
     report = VerifyReport(path)
     problems = report.problems
     seen: dict[str, Seen] = {}
@@ -146,6 +152,8 @@ def verify_archive(path: Path) -> VerifyReport:
     try:
         with read_members(path) as members:
             for name, stream in members:
+                if progress is not None:
+                    progress(name, len(order), None)
                 if name in seen:
                     problems.append(Problem(name, t("export.verify.duplicate")))
                 info, data = _scan(name, stream)

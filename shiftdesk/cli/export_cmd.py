@@ -325,7 +325,8 @@ def verify_cmd(
         fail(t("export.err.verify_format", value=fmt))
     if not path.is_file():
         fail(t("export.err.no_file", path=path))
-    report = verify_archive(path)
+    with _progress(quiet or fmt == "json", t("export.progress.verify")) as progress:
+        report = verify_archive(path, progress=progress)
     if fmt == "json":
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     elif report.ok:
