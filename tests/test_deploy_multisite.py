@@ -539,7 +539,6 @@ def test_export_archive_of_one_site_holds_none_of_the_other(
     assert {r["id"] for r in tables["resident"]} == data.resident_ids
 
 
-@pytest.mark.xfail(strict=True, reason="export archive --site all: not yet (export_cmd.py busy)")
 def test_export_archive_site_all_writes_each_sites_archive(world: World, tmp_path: Path) -> None:
     data = world.sites[CODES[0]]
     out = ok(cli(world, data, "export", "archive", "--site", "all", "--out", str(tmp_path), "-q"))

@@ -188,7 +188,10 @@ def archive_cmd(
         "Recorded in the audit trail.",
     ),
     site_code: str | None = typer.Option(
-        None, "--site", help="Site code (default: the configured site).", show_default=False
+        None,
+        "--site",
+        help="Site code, or 'all' for one archive per site (default: the configured site).",
+        show_default=False,
     ),
     bom: bool | None = typer.Option(
         None,
@@ -213,6 +216,8 @@ def archive_cmd(
     Without --date, --from/--to or --since-last the archive holds every record. A period
     archive holds the records created or changed in it plus the records they refer to,
     so each archive restores on its own. Personal data is masked unless --include-pii.
+    With --site all, every site of the database gets its own archive (one path per line
+    with --quiet).
     """
     from shiftdesk import archive
     from shiftdesk.archive.container import FORMATS
@@ -236,7 +241,15 @@ def archive_cmd(
     from shiftdesk.sites import get_site
 
     with read_session(engine) as session:
-        site = get_site(session, site_code or settings.site.code)
+        if site_code == "all":
+            # the company view (issue 11): each site's own archive, period and cursor
+            from sqlmodel import col, select
+
+            from shiftdesk.models import Site
+
+            sites = list(session.exec(select(Site).order_by(col(Site.code))))
+        else:
+            sites = [get_site(session, site_code or settings.site.code)]
     if include_pii:
         actor, via = _pii_actor(st, settings)
     else:
@@ -244,45 +257,46 @@ def archive_cmd(
     out_dir = out or (Path(settings.archive.out_dir) if settings.archive.out_dir else None)
     out_dir = out_dir or data_dir() / "archives"
     keep = settings.archive.keep_days if keep_days is None else keep_days
-    today = to_local(utcnow(), site.timezone).date()
-    period = _period(
-        st, site, date_text=date_text, from_text=from_text, to_text=to_text, since=since
-    )
-    if period is None:
-        pruned = archive.prune_archives(out_dir, keep, today)
-        if not quiet:
-            typer.echo(t("export.nothing_new", today=today), err=True)
-            _report_pruned(pruned, keep)
-        return
-    opts = archive.ExportOptions(
-        out_dir=out_dir,
-        fmt=fmt,
-        include_pii=include_pii,
-        csv_bom=settings.archive.csv_bom if bom is None else bom,
-        compress_level=settings.archive.compress_level,
-    )
-    with _progress(quiet, t("export.progress.export")) as progress:
-        result = archive.export_archive(
-            engine, site.code, period, opts, today=today, progress=progress
+    for site in sites:
+        today = to_local(utcnow(), site.timezone).date()
+        period = _period(
+            st, site, date_text=date_text, from_text=from_text, to_text=to_text, since=since
         )
-    archive.record_export(engine, result, actor=actor, fmt=fmt, pii_via=via)
-    pruned = archive.prune_archives(out_dir, keep, today, keep=frozenset({result.path.name}))
-    if quiet:
-        typer.echo(str(result.path))
-        return
-    typer.echo(t("export.done", path=result.path))
-    typer.echo(
-        "  "
-        + t(
-            "export.summary",
-            period=_describe_period(period),
-            tables=len(result.tables),
-            rows=f"{result.rows:,}",
-            pii=t("export.pii.included" if result.pii_included else "export.pii.masked"),
+        if period is None:
+            pruned = archive.prune_archives(out_dir, keep, today)
+            if not quiet:
+                typer.echo(t("export.nothing_new", today=today), err=True)
+                _report_pruned(pruned, keep)
+            continue
+        opts = archive.ExportOptions(
+            out_dir=out_dir,
+            fmt=fmt,
+            include_pii=include_pii,
+            csv_bom=settings.archive.csv_bom if bom is None else bom,
+            compress_level=settings.archive.compress_level,
         )
-    )
-    typer.echo(f"  SHA-256 {result.sha256}")
-    _report_pruned(pruned, keep)
+        with _progress(quiet, t("export.progress.export")) as progress:
+            result = archive.export_archive(
+                engine, site.code, period, opts, today=today, progress=progress
+            )
+        archive.record_export(engine, result, actor=actor, fmt=fmt, pii_via=via)
+        pruned = archive.prune_archives(out_dir, keep, today, keep=frozenset({result.path.name}))
+        if quiet:
+            typer.echo(str(result.path))
+            continue
+        typer.echo(t("export.done", path=result.path))
+        typer.echo(
+            "  "
+            + t(
+                "export.summary",
+                period=_describe_period(period),
+                tables=len(result.tables),
+                rows=f"{result.rows:,}",
+                pii=t("export.pii.included" if result.pii_included else "export.pii.masked"),
+            )
+        )
+        typer.echo(f"  SHA-256 {result.sha256}")
+        _report_pruned(pruned, keep)
 
 
 def _describe_period(period: Any) -> str:
