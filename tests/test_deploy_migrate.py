@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from shiftdesk.cli import app
@@ -46,15 +46,25 @@ def events(engine: Engine, action: str) -> list[AuditEvent]:
 
 
 @pytest.fixture(scope="module")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A whole demo site (every table in use), built once for this module."""
-    from shiftdesk.demo import load_demo
-    from shiftdesk.migrate import upgrade
+def _demo_template(_base_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole demo site (every table in use), built once for this module: the area
+    generators run on a copy of the suite's cached demo base."""
+    import random
+
+    from shiftdesk.demo import DemoContext, area_generators
+    from shiftdesk.models import Operator, Unit
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(_base_template, path)
     eng = make_engine(f"sqlite:///{path}")
-    upgrade(eng)
-    load_demo(eng, Settings(), seed=7, now=FROZEN)
+    with read_session(eng) as session:
+        site = session.exec(select(Site)).one()
+        units = list(session.exec(select(Unit).order_by(col(Unit.id))))
+        residents = list(session.exec(select(Resident).order_by(col(Resident.id))))
+        operators = {op.name: op for op in session.exec(select(Operator))}
+    ctx = DemoContext(eng, Settings(), random.Random(7), FROZEN, site, units, residents, operators)
+    for generate in area_generators():
+        generate(ctx)
     with eng.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     eng.dispose()
