@@ -128,6 +128,8 @@ class DispatchScreen(ModeScreen):
     # ------------------------------------------------------------------ data
 
     def _on_feed(self, update: FeedUpdate) -> None:
+        if not self.query("#board"):
+            return  # the app is closing: the feed ticked after the board was removed
         if not self.is_current:
             self._stale = self._stale or bool(update.changed or update.removed or update.resorted)
             return
