@@ -253,3 +253,55 @@ def test_chinese_messages(busy: Engine, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "归档文件已写入" in result.output and "已脱敏" in result.output
+
+
+def test_one_site_of_several_holds_only_its_own_records(busy: Engine, tmp_path: Path) -> None:
+    """A PostgreSQL database may hold many sites: ``--site`` archives one, whole."""
+    from shiftdesk.db import transact
+    from shiftdesk.models import Building, Call, Resident, Site, Unit
+
+    def _east(session):  # type: ignore[no-untyped-def]
+        site = Site(code="EAST", name="East Court", timezone=TZ)
+        session.add(site)
+        session.flush()
+        building = Building(site_id=site.id, code="9")
+        session.add(building)
+        session.flush()
+        unit = Unit(site_id=site.id, building_id=building.id, code="9-1-101")
+        session.add(unit)
+        session.flush()
+        resident = Resident(site_id=site.id, unit_id=unit.id, name="东方红", phone="13600000000")
+        session.add(resident)
+        session.flush()
+        session.add(
+            Call(
+                site_id=site.id,
+                received_at=FROZEN,
+                channel="phone",
+                category="inquiry",
+                unit_id=unit.id,
+                resident_id=resident.id,
+                summary="east",
+            )
+        )
+
+    transact(busy, _east)
+    demo = members(export(busy, tmp_path / "demo").path)
+    east = members(
+        archive.export_archive(
+            busy,
+            "EAST",
+            archive.everything(TZ),
+            archive.ExportOptions(out_dir=tmp_path / "east"),
+            today=date(2026, 11, 22),
+        ).path
+    )
+    assert column(demo, "site", "code") == ["DEMO"]
+    assert "east" not in column(demo, "call", "summary")
+    assert column(east, "site", "code") == ["EAST"]
+    assert column(east, "call", "summary") == ["east"]
+    assert column(east, "unit", "code") == ["9-1-101"]
+    # records of no site (the built-in system operator) belong to every site's archive
+    assert "system" in column(east, "operator", "name")
+    east_id = column(east, "site", "id")[0]
+    assert set(column(east, "audit_event", "site_id")) <= {east_id, None}

@@ -92,6 +92,10 @@ def test_round_trip_is_byte_identical(written: Engine, target_url: str, tmp_path
         try:
             assert counts(target) == {t.name: t.rows for t in first.tables}
             second = export(target, tmp_path / f"second-{pii}", include_pii=pii)
+            if pii:  # the desk carries on: new records number on from the restored ones
+                last = counts(target)["call"]
+                new = add_activity(target, FROZEN + timedelta(days=1), n=2, tag="new")
+                assert new == [last + 1, last + 2]  # PostgreSQL: the sequence was moved on
             _empty(target)
         finally:
             target.dispose()
@@ -120,82 +124,54 @@ def test_a_day_archive_restores_on_its_own_and_round_trips(
     assert second.path.read_bytes() == first.path.read_bytes()
 
 
-def test_restored_database_keeps_numbering_after_the_restored_ids(
+def test_restore_is_all_or_nothing_and_merges_only_when_asked(
     filled: Engine, target_url: str, tmp_path: Path
 ) -> None:
-    made = export(filled, tmp_path, include_pii=True)
-    assert (
-        runner.invoke(app, ["import", "archive", str(made.path), "--db", target_url]).exit_code == 0
-    )
+    import json
+
+    full = export(filled, tmp_path / "full")
+    day = export(filled, tmp_path / "day", archive.one_day(date(2026, 11, 21), TZ))
+    contents = members(full.path)
+
+    def restore(path: Path, *extra: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["import", "archive", str(path), "--db", target_url, *extra])
+        return result.exit_code, result.output
+
+    # another schema: refused before anything is read
+    other = dict(contents)
+    manifest = json.loads(other["manifest.json"])
+    manifest["schema_version"] = "0099"
+    other["manifest.json"] = json.dumps(manifest).encode()
+    code, out = restore(repack(full.path, tmp_path / "other.tar.gz", other, tmp_path))
+    assert code == 2 and "0099" in out
+
+    # one changed byte late in the archive: the tables before it are rolled back too
+    damaged = dict(contents)
+    data = bytearray(damaged["jsonl/work_order.jsonl"])
+    data[-10] ^= 0x01
+    damaged["jsonl/work_order.jsonl"] = bytes(data)
+    code, out = restore(repack(full.path, tmp_path / "bad.tar.gz", damaged, tmp_path))
+    assert code == 1
+    assert "jsonl/work_order.jsonl" in out and "nothing was restored" in out
     target = make_engine(target_url)
     try:
-        last = counts(target)["call"]
-        ids = add_activity(target, FROZEN + timedelta(days=1), n=2, tag="new")
+        assert not any(counts(target).values())
     finally:
         target.dispose()
-    assert ids == [last + 1, last + 2]  # PostgreSQL: the sequence was moved past them
 
-
-def test_restore_refuses_a_database_with_data_and_merge_skips_what_is_there(
-    filled: Engine, target_url: str, tmp_path: Path
-) -> None:
-    day = export(filled, tmp_path / "day", archive.one_day(date(2026, 11, 21), TZ))
-    full = export(filled, tmp_path / "full")
-    assert (
-        runner.invoke(app, ["import", "archive", str(day.path), "--db", target_url]).exit_code == 0
-    )
-    refused = runner.invoke(app, ["import", "archive", str(full.path), "--db", target_url])
-    assert refused.exit_code == 2
-    assert "not empty" in refused.output and "resident" in refused.output
-    merged = runner.invoke(
-        app, ["import", "archive", str(full.path), "--db", target_url, "--merge"]
-    )
-    assert merged.exit_code == 0, merged.output
-    assert (
-        f"{full.rows - day.rows:,} rows added, {day.rows:,} already present (skipped)"
-        in merged.output
-    )
+    # a day, then the whole archive: refused on a database with data, unless --merge
+    assert restore(day.path)[0] == 0
+    code, out = restore(full.path)
+    assert code == 2 and "not empty" in out and "resident" in out
+    code, out = restore(full.path, "--merge")
+    assert code == 0, out
+    assert f"{full.rows - day.rows:,} rows added, {day.rows:,} already present (skipped)" in out
     target = make_engine(target_url)
     try:
         again = export(target, tmp_path / "again")
     finally:
         target.dispose()
     assert again.path.read_bytes() == full.path.read_bytes()
-
-
-def test_a_damaged_archive_restores_nothing(
-    filled: Engine, target_url: str, tmp_path: Path
-) -> None:
-    made = export(filled, tmp_path / "ok")
-    contents = members(made.path)
-    data = bytearray(contents["jsonl/work_order.jsonl"])
-    data[-10] ^= 0x01
-    contents["jsonl/work_order.jsonl"] = bytes(data)
-    bad = repack(made.path, tmp_path / "bad.tar.gz", contents, tmp_path)
-    result = runner.invoke(app, ["import", "archive", str(bad), "--db", target_url])
-    assert result.exit_code == 1
-    assert "jsonl/work_order.jsonl" in result.output and "nothing was restored" in result.output
-    target = make_engine(target_url)
-    try:
-        assert not any(counts(target).values())  # the earlier tables were rolled back too
-    finally:
-        target.dispose()
-
-
-def test_restore_refuses_an_archive_of_another_schema(
-    filled: Engine, target_url: str, tmp_path: Path
-) -> None:
-    import json
-
-    made = export(filled, tmp_path / "ok")
-    contents = members(made.path)
-    manifest = json.loads(contents["manifest.json"])
-    manifest["schema_version"] = "0099"
-    contents["manifest.json"] = json.dumps(manifest).encode()
-    other = repack(made.path, tmp_path / "other.tar.gz", contents, tmp_path)
-    result = runner.invoke(app, ["import", "archive", str(other), "--db", target_url])
-    assert result.exit_code == 2
-    assert "0099" in result.output
 
 
 @pytest.mark.postgres
@@ -230,14 +206,16 @@ def test_whole_demo_site_round_trips(demo_engine: Engine, tmp_path: Path) -> Non
     assert again.path.read_bytes() == made.path.read_bytes()
 
 
-def test_import_into_the_configured_database_by_default(filled: Engine, tmp_path: Path) -> None:
+def test_import_into_the_configured_database_by_default(
+    base_engine: Engine, tmp_path: Path
+) -> None:
     """No --db: the configured database (SHIFTDESK_DB), created and migrated if new."""
-    made = export(filled, tmp_path / "out")
+    made = export(base_engine, tmp_path / "out")
     result = runner.invoke(app, ["import", "archive", str(made.path), "--quiet"])
     assert result.exit_code == 0, result.output
     restored = make_engine(os.environ["SHIFTDESK_DB"])
     try:
-        assert counts(restored)["resident"] == counts(filled)["resident"]
+        assert counts(restored)["resident"] == counts(base_engine)["resident"]
         transact(
             restored,
             lambda s: s.add(

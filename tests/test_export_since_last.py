@@ -109,23 +109,25 @@ def test_three_nights_never_miss_or_repeat_a_day(site: Engine, tmp_path: Path) -
     }
 
 
-def test_ad_hoc_archives_do_not_move_the_nightly_cursor(site: Engine, tmp_path: Path) -> None:
-    url = site.url.render_as_string(hide_password=False)
-    add_activity(site, local(22, 11), n=1, tag="a")
-    nightly(site, tmp_path, local(23, 2))
+def test_ad_hoc_archives_do_not_move_the_nightly_cursor(
+    base_engine: Engine, tmp_path: Path
+) -> None:
+    url = base_engine.url.render_as_string(hide_password=False)
+    add_activity(base_engine, local(22, 11), n=1, tag="a")
+    nightly(base_engine, tmp_path, local(23, 2))
     with time_machine.travel(local(24, 10), tick=False):
         adhoc = runner.invoke(
             app, ["--db", url, "export", "archive", "--date", "2026-11-23", "--out", str(tmp_path)]
         )
     assert adhoc.exit_code == 0, adhoc.output
-    second = Path(nightly(site, tmp_path, local(25, 2)))
+    second = Path(nightly(base_engine, tmp_path, local(25, 2)))
     assert second.name == "shiftdesk-DEMO-2026-11-23_2026-11-24.tar.gz"
 
 
-def test_first_run_can_start_at_a_given_day(site: Engine, tmp_path: Path) -> None:
-    add_activity(site, local(20, 11), n=1, tag="old")
-    add_activity(site, local(22, 11), n=1, tag="new")
-    first = Path(nightly(site, tmp_path, local(23, 2), "--from", "2026-11-22"))
+def test_first_run_can_start_at_a_given_day(base_engine: Engine, tmp_path: Path) -> None:
+    add_activity(base_engine, local(20, 11), n=1, tag="old")
+    add_activity(base_engine, local(22, 11), n=1, tag="new")
+    first = Path(nightly(base_engine, tmp_path, local(23, 2), "--from", "2026-11-22"))
     assert first.name == "shiftdesk-DEMO-2026-11-22.tar.gz"
     assert call_tags(first) == {"new0"}
 
@@ -133,7 +135,9 @@ def test_first_run_can_start_at_a_given_day(site: Engine, tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- retention
 
 
-def test_keep_days_prunes_old_archives_and_nothing_else(site: Engine, tmp_path: Path) -> None:
+def test_keep_days_prunes_old_archives_and_nothing_else(
+    base_engine: Engine, tmp_path: Path
+) -> None:
     out = tmp_path / "archives"
     out.mkdir()
     old = [
@@ -152,8 +156,8 @@ def test_keep_days_prunes_old_archives_and_nothing_else(site: Engine, tmp_path: 
         (out / name).write_text("x")
     (out / "shiftdesk-DEMO-2026-10-02.tar.gz").symlink_to(out / "notes.txt")
     (out / "shiftdesk-DEMO-2026-10-03.zip").mkdir()
-    add_activity(site, local(22, 11), n=1)
-    path = Path(nightly(site, out, local(25, 2), "--keep-days", "3"))
+    add_activity(base_engine, local(22, 11), n=1)
+    path = Path(nightly(base_engine, out, local(25, 2), "--keep-days", "3"))
     remaining = sorted(p.name for p in out.iterdir())
     assert remaining == sorted(
         [*kept, path.name, "shiftdesk-DEMO-2026-10-02.tar.gz", "shiftdesk-DEMO-2026-10-03.zip"]
@@ -161,12 +165,12 @@ def test_keep_days_prunes_old_archives_and_nothing_else(site: Engine, tmp_path: 
 
 
 def test_keep_days_from_config_and_on_a_night_with_nothing_new(
-    site: Engine, tmp_path: Path
+    base_engine: Engine, tmp_path: Path
 ) -> None:
     out = tmp_path / "archives"
     config = tmp_path / "config.toml"
     config.write_text(f'[archive]\nkeep_days = 2\nout_dir = "{out}"\n', encoding="utf-8")
-    url = site.url.render_as_string(hide_password=False)
+    url = base_engine.url.render_as_string(hide_password=False)
     args = ["--db", url, "--config", str(config), "export", "archive", "--since-last", "-q"]
     with time_machine.travel(local(23, 2), tick=False):
         first = runner.invoke(app, args)
