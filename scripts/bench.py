@@ -189,6 +189,8 @@ def fmt_value(value: float | None, unit: str) -> str:
         return f"{value:.1f} MB"
     if unit == "rows/s":
         return f"{value:,.0f} rows/s"
+    if unit == "rows":
+        return f"{value:g} row" + ("" if value == 1 else "s")
     return f"{value:g} {unit}".strip()
 
 
@@ -645,9 +647,9 @@ def bench_save_call(b: Bench) -> None:
     if not (b.wanted("save_p50") or b.wanted("save_p99")):
         return
     p50 = Figure("save_p50", "Save a call form (p50)", "ms",
-                 baseline_title="raw sqlite3 insert + commit (p50)", kind="absolute")  # fmt: skip
+                 baseline_title="raw sqlite3 insert + commit, p50", kind="absolute")  # fmt: skip
     p99 = Figure("save_p99", "Save a call form (p99)", "ms",
-                 baseline_title="raw sqlite3 insert + commit (p99)", kind="absolute",
+                 baseline_title="raw sqlite3 insert + commit, p99", kind="absolute",
                  limit=5.0)  # fmt: skip
     try:
         _save_call(b, p50, p99)
@@ -789,7 +791,7 @@ def bench_lookup(b: Bench) -> None:
     if not b.wanted("lookup"):
         return
     fig = Figure("lookup", "Lookup as you type, per keystroke (p99)", "ms",
-                 baseline_title="raw indexed prefix query (p99)", kind="absolute",
+                 baseline_title="raw indexed prefix query, p99", kind="absolute",
                  limit=30.0)  # fmt: skip
     try:
         _lookup(b, fig)
@@ -1271,6 +1273,19 @@ def write_docs(path: Path, block: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def render_saved(path: Path, docs: Path) -> int:
+    """Rewrite the docs block from a run saved with --json (wording changes, no re-run)."""
+    import dataclasses
+
+    run = json.loads(path.read_text(encoding="utf-8"))
+    names = {f.name for f in dataclasses.fields(Figure)}
+    b = Bench(mode=run["mode"], cache=Path(), work=Path(), data=run["data"])
+    b.figures = [Figure(**{k: v for k, v in f.items() if k in names}) for f in run["figures"]]
+    write_docs(docs, markdown_block(b, run))
+    print(f"wrote {docs} from {path}")
+    return 0
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -1309,8 +1324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RUN.json",
+        help="measure nothing: rewrite the docs block from a saved --json run",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(list(argv) if argv is not None else None)  # fmt: skip
+    if args.render:
+        return render_saved(args.render, args.docs or DOCS)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     only = {k.strip() for k in args.only.split(",")} if args.only else None
     if only and only - set(KEYS):
