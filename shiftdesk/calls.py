@@ -47,7 +47,7 @@ from shiftdesk.models import (
     Unit,
     WorkOrder,
 )
-from shiftdesk.textclean import clean_text
+from shiftdesk.textclean import strip_controls
 from shiftdesk.timeutil import as_utc, local_day_bounds, utcnow
 
 #: stable keys on the command line, whatever the locale
@@ -130,14 +130,6 @@ class LoggedCall:
 # ------------------------------------------------------------------------------ validation
 
 
-def _clean(text: str | None, *, multiline: bool = False) -> str:
-    """Free text as typed, minus control characters and escapes (PostgreSQL refuses NUL).
-
-    Length limits stay with each field's own check, so the message names the field.
-    """
-    return clean_text(text, max_length=1_000_000, multiline=multiline)
-
-
 def _err(key: str, fld: str, **values: Any) -> ValidationError:
     return ValidationError(t(key, **values), field=fld)
 
@@ -153,11 +145,11 @@ def validate(
     errors: list[ValidationError] = []
     clean = replace(
         data,
-        summary=_clean(data.summary, multiline=True),
-        caller_name=_clean(data.caller_name),
-        location=_clean(data.location),
-        action_taken=_clean(data.action_taken, multiline=True),
-        unit_code=_clean(data.unit_code),
+        summary=strip_controls(data.summary, multiline=True),
+        caller_name=strip_controls(data.caller_name),
+        location=strip_controls(data.location),
+        action_taken=strip_controls(data.action_taken, multiline=True),
+        unit_code=strip_controls(data.unit_code),
     )
     if clean.channel not in CHANNELS:
         errors.append(
@@ -579,7 +571,7 @@ def edit_call(
         ("result", ACTION_MAX),
     ):
         if name in values:
-            values[name] = _clean(
+            values[name] = strip_controls(
                 str(values[name]), multiline=name in ("summary", "action_taken", "result")
             )
             if len(values[name]) > limit:

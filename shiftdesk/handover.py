@@ -59,7 +59,7 @@ from shiftdesk.models import (
 )
 from shiftdesk.models.handover import EntryKind
 from shiftdesk.security import require_role
-from shiftdesk.textclean import clean_text
+from shiftdesk.textclean import strip_controls
 from shiftdesk.timeutil import local_day_bounds, parse_hhmm, to_local, utcnow, zone
 
 #: H-8: what must be logged (stable keys; the screens translate them)
@@ -211,14 +211,6 @@ def get_shift(session: Session, shift_id: int, site_id: int | None = None) -> Sh
     return shift
 
 
-def _clean(text: str, *, multiline: bool = False) -> str:
-    """Free text as the operator meant it: control characters and escapes out, NFC.
-
-    The length limits stay with each field's own check and message below.
-    """
-    return clean_text(text, max_length=1_000_000, multiline=multiline)
-
-
 def _new_entry(shift: Shift, author: Actor | None, kind: EntryKind, **fields: Any) -> HandoverEntry:
     assert shift.id is not None
     return HandoverEntry(
@@ -353,15 +345,15 @@ def add_entry(
             t("handover.error.bad_kind", kind=kind, allowed=", ".join(k.value for k in LOG_KINDS)),
             field="kind",
         )
-    body = _clean(body, multiline=True)
+    body = strip_controls(body, multiline=True)
     if not body:
         raise ValidationError(t("handover.error.body_required"), field="body")
     if len(body) > 4000:
         raise ValidationError(t("handover.error.too_long", max=4000), field="body")
     category = category.strip()
-    location = _clean(location)
-    actions = _clean(actions, multiline=True)
-    notified = _clean(notified)
+    location = strip_controls(location)
+    actions = strip_controls(actions, multiline=True)
+    notified = strip_controls(notified)
     if entry_kind is EntryKind.EVENT:
         if category not in EVENT_KINDS:
             raise ValidationError(
@@ -1012,7 +1004,7 @@ def build_digest(
                 )
             )
 
-    special_instructions = _clean(special_instructions, multiline=True)
+    special_instructions = strip_controls(special_instructions, multiline=True)
     if special_instructions:
         items.append(
             DigestItem(
@@ -1186,7 +1178,7 @@ def override_block(
     """H-6: a supervisor lets listed important work be handed over unfinished, with a reason."""
     require_role(supervisor, Role.SUPERVISOR)
     _require_open(shift)
-    reason = _clean(reason, multiline=True)
+    reason = strip_controls(reason, multiline=True)
     if not reason:
         raise ValidationError(t("handover.error.reason_required"), field="reason")
     if len(reason) > 500:
@@ -1365,7 +1357,7 @@ def ask(
     """H-2 / H-4: the incoming operator asks about a discrepancy; it must be answered."""
     _require_prepared(shift)
     _require_incoming(shift, incoming)
-    text = _clean(text, multiline=True)
+    text = strip_controls(text, multiline=True)
     if not text:
         raise ValidationError(t("handover.error.body_required"), field="body")
     if len(text) > 4000:
@@ -1390,7 +1382,7 @@ def answer(
     _require_prepared(shift)
     if outgoing.id != shift.outgoing_id:
         raise PermissionDenied(t("handover.error.not_holder"))
-    text = _clean(text, multiline=True)
+    text = strip_controls(text, multiline=True)
     if not text:
         raise ValidationError(t("handover.error.body_required"), field="body")
     if len(text) > 4000:
@@ -1436,7 +1428,7 @@ def record_parcel_count(
         raise ValidationError(t("handover.error.bad_count"), field="counted")
     expected = {k: v for k, v in state.digest.parcels_by_shelf.items() if v}
     clean = {k: v for k, v in counted.items() if v}
-    note = _clean(note, multiline=True)
+    note = strip_controls(note, multiline=True)
     discrepancy = clean != expected
     if discrepancy and not note:
         raise ValidationError(t("handover.error.discrepancy_note"), field="note")

@@ -13,6 +13,7 @@ limit with a message in the operator's language instead of silently cutting a no
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from typing import Literal
 
@@ -111,6 +112,15 @@ def clean_text(
             field=field,
         )
     return text
+
+
+def strip_controls(value: str | None, *, multiline: bool = False) -> str:
+    """``clean_text`` without a length limit, for services whose fields check their own.
+
+    Control characters and escapes go, NFC applies; each field's length rule keeps its
+    own message (which names the field) in the service that owns it.
+    """
+    return clean_text(value, max_length=sys.maxsize, multiline=multiline)
 
 
 def text_problem(

@@ -34,7 +34,7 @@ from shiftdesk.models.workorders import (
     Stage,
     WorkOrder,
 )
-from shiftdesk.textclean import clean_text
+from shiftdesk.textclean import strip_controls
 from shiftdesk.timeutil import as_utc, utcnow
 
 #: stable keys on the command line whatever the locale
@@ -55,14 +55,6 @@ LEGAL: dict[str, tuple[str, ...]] = {
 ACTIONS = tuple(LEGAL)
 #: an event time may be this far ahead of this terminal's clock (clock skew between PCs)
 _FUTURE_SLACK = timedelta(minutes=2)
-
-
-def _clean(text: str | None, *, multiline: bool = False) -> str:
-    """Free text as typed, minus control characters and escapes (PostgreSQL refuses NUL).
-
-    Each field keeps its own length rule and message.
-    """
-    return clean_text(text, max_length=1_000_000, multiline=multiline)
 
 
 def _actor_id(session: Session) -> int | None:
@@ -109,11 +101,11 @@ def create_order(
             t("dispatch.error.trade", value=trade, allowed="|".join(allowed or [])),
             field="trade",
         )
-    summary = _clean(summary, multiline=True)
+    summary = strip_controls(summary, multiline=True)
     if not summary:
         # R-7: the content of the repair is always recorded
         raise ValidationError(t("dispatch.error.summary_required"), field="summary")
-    location = _clean(location)
+    location = strip_controls(location)
     if unit_id is None and not location:
         # R-7 / R-16: a unit in the home, or the location of a public-area fault
         raise ValidationError(t("dispatch.error.where_required"), field="location")
@@ -127,8 +119,8 @@ def create_order(
         priority=priority,
         paid=paid,
         summary=summary,
-        reporter_name=_clean(reporter_name),
-        reporter_phone=_clean(reporter_phone),
+        reporter_name=strip_controls(reporter_name),
+        reporter_phone=strip_controls(reporter_phone),
         spare_key_ok=spare_key_ok,
         night=night,
         leak=leak,
@@ -216,14 +208,14 @@ def _save(session: Session, order: WorkOrder, stage: Stage) -> WorkOrder:
 
 def _required_reason(text: str) -> str:
     """Unfinished, cancelled and re-repaired orders always say why (R-11, R-13)."""
-    reason = _clean(text, multiline=True)
+    reason = strip_controls(text, multiline=True)
     if not reason:
         raise ValidationError(t("dispatch.error.reason_required"), field="reason")
     return reason
 
 
 def _note(session: Session, order: WorkOrder, action: str, note: str) -> None:
-    note = _clean(note, multiline=True)
+    note = strip_controls(note, multiline=True)
     if note:
         audit.record(
             session,
@@ -266,7 +258,7 @@ def dispatch(
     when = _when(at, not_before=order.reported_at)
     resume = order.stage == Stage.UNFINISHED.value
     order.team = team
-    order.assignee = _clean(assignee)[:40]
+    order.assignee = strip_controls(assignee)[:40]
     if order.stage == Stage.DISPATCHED.value:
         # a reassignment keeps the dispatch time: the arrival clock is not restarted
         pass
@@ -302,8 +294,8 @@ def accept(
     )
     order.accepted_at = _when(at, not_before=order.dispatched_at)
     order.accepted_by = _actor_id(session)
-    if _clean(assignee):
-        order.assignee = _clean(assignee)[:40]
+    if strip_controls(assignee):
+        order.assignee = strip_controls(assignee)[:40]
     order.stage = Stage.ACCEPTED.value
     _bump(order)
     session.add(order)
@@ -355,7 +347,7 @@ def complete(
     order = _load_for_change(
         session, order_id, "complete", site_id=site_id, expected_version=expected_version
     )
-    result = _clean(result, multiline=True)
+    result = strip_controls(result, multiline=True)
     if not result:
         raise ValidationError(t("dispatch.error.result_required"), field="result")
     when = _when(at, not_before=order.arrived_at)
@@ -453,7 +445,7 @@ def record_callback(
                 kind, order.completed_at or when, settings, rained_at=order.rained_at
             ),
         )
-    note = _clean(note, multiline=True)[:500]
+    note = strip_controls(note, multiline=True)[:500]
     callback.operator_id = _actor_id(session)
     if outcome == CallbackOutcome.UNREACHABLE.value:
         callback.attempts += 1
