@@ -58,7 +58,8 @@ class Parcel(SiteScoped, table=True):
     #: P-5: for a proxy pickup, the liability statement the proxy accepted, as shown
     pickup_note: str = Field(default="", max_length=300)
     #: returned to sender (P-20) or refused at the door (P-1): when, by whom, why
-    returned_at: datetime | None = utc_field(nullable=True)
+    #: indexed: the statistics count a day's returns by it (S-1)
+    returned_at: datetime | None = utc_field(nullable=True, index=True)
     returned_by: int | None = Field(default=None, foreign_key="operator.id")
     return_reason: str = Field(default="", max_length=200)
     version: int = 1
@@ -96,5 +97,6 @@ class Notification(SiteScoped, table=True):
     created_at: datetime = utc_field(default_now=True)
     #: P-13: not before this instant (quiet hours) and retry backoff
     not_before: datetime | None = utc_field(nullable=True, index=True)
-    sent_at: datetime | None = utc_field(nullable=True)
+    #: indexed: the statistics count a day's reminders sent by it (S-1)
+    sent_at: datetime | None = utc_field(nullable=True, index=True)
     error: str = Field(default="", max_length=500)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 14:53:38.302515
+Create Date: 2026-11-22 16:17:30.862217
 """
 
 from collections.abc import Sequence
@@ -360,6 +360,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_parcel_picked_up_at"), ["picked_up_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_resident_id"), ["resident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_parcel_returned_at"), ["returned_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_tracking"), ["tracking"], unique=False)
@@ -405,6 +406,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("complaint", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_complaint_call_id"), ["call_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_complaint_escalated_at"), ["escalated_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_complaint_level"), ["level"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_site_id"), ["site_id"], unique=False)
@@ -449,6 +453,7 @@ def upgrade() -> None:
             batch_op.f("ix_notification_not_before"), ["not_before"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_notification_parcel_id"), ["parcel_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notification_sent_at"), ["sent_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_notification_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notification_status"), ["status"], unique=False)
 
@@ -678,6 +683,7 @@ def downgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))
         batch_op.drop_index(batch_op.f("ix_notification_site_id"))
+        batch_op.drop_index(batch_op.f("ix_notification_sent_at"))
         batch_op.drop_index(batch_op.f("ix_notification_parcel_id"))
         batch_op.drop_index(batch_op.f("ix_notification_not_before"))
 
@@ -687,6 +693,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_complaint_site_id"))
         batch_op.drop_index(batch_op.f("ix_complaint_received_at"))
         batch_op.drop_index(batch_op.f("ix_complaint_level"))
+        batch_op.drop_index(batch_op.f("ix_complaint_escalated_at"))
         batch_op.drop_index(batch_op.f("ix_complaint_call_id"))
 
     op.drop_table("complaint")
@@ -695,6 +702,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_parcel_tracking"))
         batch_op.drop_index(batch_op.f("ix_parcel_status"))
         batch_op.drop_index(batch_op.f("ix_parcel_site_id"))
+        batch_op.drop_index(batch_op.f("ix_parcel_returned_at"))
         batch_op.drop_index(batch_op.f("ix_parcel_resident_id"))
         batch_op.drop_index(batch_op.f("ix_parcel_received_at"))
         batch_op.drop_index(batch_op.f("ix_parcel_picked_up_at"))
