@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# shiftdesk nightly job: yesterday's statistics, an archive of everything since the last
+# shiftdesk nightly job: complaints raised that have waited too long (CP-9), yesterday's
+# statistics, an archive of everything since the last
 # archive, and a verification of that archive (of each site's, with --site all). Run it
 # after midnight, site time, from cron (scripts/nightly.crontab) or a systemd timer
 # (scripts/shiftdesk-nightly.{service,timer});
@@ -16,6 +17,7 @@
 #                           ... as for shiftdesk itself (config file, database, archive folder,
 #                           retention); see config.toml
 #   SHIFTDESK_NIGHTLY_LOG   also append the log to this file
+#   SHIFTDESK_ESCALATE_ARGS arguments of `complaints escalate` (e.g. "--site all")
 #   SHIFTDESK_STATS_ARGS    arguments of `stats nightly` (default: "--format md")
 #   SHIFTDESK_EXPORT_ARGS   extra arguments of `export archive` (e.g. "--include-pii", which
 #                           needs security.pii_export_operator in the config for cron)
@@ -30,6 +32,7 @@ elif command -v shiftdesk > /dev/null 2>&1; then
 else
     SD=(python3 -m shiftdesk)
 fi
+read -r -a ESCALATE_ARGS <<< "${SHIFTDESK_ESCALATE_ARGS:-}"
 read -r -a STATS_ARGS <<< "${SHIFTDESK_STATS_ARGS:---format md}"
 read -r -a EXPORT_ARGS <<< "${SHIFTDESK_EXPORT_ARGS:-}"
 LOG_FILE=${SHIFTDESK_NIGHTLY_LOG:-}
@@ -77,6 +80,10 @@ run() {
 }
 
 log "start (${SD[*]})"
+
+# 0. Escalation by time (CP-9: unresolved a week is hot, a month is major; CP-3), so a
+#    complaint that crossed a limit overnight shows its new level to the morning shift.
+run escalate "${SD[@]}" complaints escalate ${ESCALATE_ARGS[@]+"${ESCALATE_ARGS[@]}"}
 
 # 1. Statistics (S-1, S-2). Skipped with a warning only when this shiftdesk has no such
 #    command; any other problem is a failure like every other step's.

@@ -300,6 +300,9 @@ def test_complaints_list_mark_and_escalate(
     escalated = run(url, "complaints", "escalate")
     assert escalated.exit_code == 0
     assert f"Complaint {cid} raised to major" in escalated.output
+    again = run(url, "complaints", "escalate", "--site", "all")
+    assert again.exit_code == 0 and "0 complaint(s) escalated" in again.output
+    assert run(url, "complaints", "escalate", "--site", "NOPE").exit_code == 2
     closed = run(url, "complaints", "mark", str(cid), "closed")
     assert closed.exit_code == 0
     assert json.loads(run(url, "complaints", "list", "--open", "--format", "json").output) == []

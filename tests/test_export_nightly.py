@@ -6,6 +6,7 @@ step, and exits 0 when all succeed, 2 on a usage/config error, 1 on any other fa
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,3 +107,32 @@ def test_a_configuration_error_exits_2(job: dict[str, str]) -> None:
     assert code == 2
     assert "export: FAILED (exit 2)" in log and "archive.format" in log
     assert "verify: skipped (no archive was written)" in log
+
+
+def test_a_complaint_unresolved_for_a_month_is_raised_by_the_job(job: dict[str, str]) -> None:
+    """CP-9: a month without a fix makes a complaint major; the job applies it every night."""
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from shiftdesk.cli import app
+    from shiftdesk.timeutil import utcnow
+
+    at = (utcnow() - timedelta(days=40)).isoformat(timespec="minutes")
+    logged = CliRunner().invoke(
+        app,
+        [
+            *("--db", job["SHIFTDESK_DB"], "--operator", "wangfang", "calls", "log"),
+            *("--channel", "phone", "--category", "complaint", "--name", "王先生"),
+            *("--unit", "1-1-101", "--summary", "楼道灯不亮", "--at", at, "--format", "json"),
+        ],
+    )
+    assert logged.exit_code == 0, logged.output
+    cid = json.loads(logged.output)["complaint_id"]
+    code, log = run(job)
+    assert code == 0, log
+    assert f"escalate: Complaint {cid} raised to major" in log
+    assert "escalate: ok" in log
+    # the next night has nothing left to raise
+    code, log = run(job)
+    assert log.count(f"Complaint {cid} raised") == 1

@@ -17,6 +17,8 @@ from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, state
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlmodel import Session
+
     from shiftdesk.config import Settings
 
 app = typer.Typer(
@@ -356,25 +358,41 @@ def complaints_mark(
 
 
 @complaints_app.command("escalate")
-def complaints_escalate(ctx: typer.Context) -> None:
+def complaints_escalate(
+    ctx: typer.Context,
+    site: str | None = typer.Option(
+        None,
+        "--site",
+        help="Site code, or 'all' for every site (default: the configured site).",
+        show_default=False,
+    ),
+) -> None:
     """Raise every open complaint the rules say must go up (CP-9, CP-3); for the nightly job."""
+    from sqlmodel import select
+
     from shiftdesk.complaints import apply_escalations
     from shiftdesk.db import transact
     from shiftdesk.i18n import t
+    from shiftdesk.models import Site
+    from shiftdesk.sites import get_site
     from shiftdesk.timeutil import utcnow
 
     st = state(ctx)
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
-    raised = transact(
-        st.engine(),
-        lambda s: [
+    now = utcnow()
+
+    def escalate(s: Session) -> list[tuple[int | None, str, str | None]]:
+        if site == "all":
+            sites = list(s.exec(select(Site).order_by(Site.code)).all())
+        else:
+            sites = [get_site(s, site or st.settings.site.code)]
+        return [
             (c.id, c.level, c.escalation_reason)
-            for c in apply_escalations(s, site_id, st.settings, utcnow())
-        ],
-        actor=st.actor(),
-    )
+            for one in sites
+            if one.id is not None
+            for c in apply_escalations(s, one.id, st.settings, now)
+        ]
+
+    raised = transact(st.engine(), escalate, actor=st.actor())
     for cid, level, reason in raised:
         typer.echo(
             t(
