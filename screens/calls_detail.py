@@ -5,7 +5,8 @@ was saved. Edits carry the version the operator saw: if another terminal changed
 meanwhile, nothing is written and the operator is told (never a silent overwrite). Changing
 the time received marks the call late-entered. A complaint's clocks are shown with their
 state, and its progress (department reported, customer answered, resolved, closed) is
-recorded with the buttons.
+recorded with the buttons; once resolved, its callback (CB-1) is recorded with the outcome
+buttons below, with a note (required when the complainant is not satisfied, CB-6).
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ from shiftdesk.calls import CallErrors, edit_call, get_call
 from shiftdesk.clocks import ClockState, format_remaining
 from shiftdesk.clocks.complaints import escalation, visible_clocks
 from shiftdesk.clocks.workorders import warn_delta
-from shiftdesk.complaints import STEPS, complaint_for_call, level_label, mark
+from shiftdesk.complaints import (
+    STEPS,
+    callback_for,
+    complaint_for_call,
+    level_label,
+    mark,
+    record_callback,
+)
 from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import t
 from shiftdesk.lookup import format_phone
-from shiftdesk.models import Call, Complaint, Unit, WorkOrder
+from shiftdesk.models import Call, Callback, Complaint, Unit, WorkOrder
 from shiftdesk.timeutil import parse_instant, to_local, utcnow
+from shiftdesk.workorders import OUTCOMES
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 _STATE_STYLE = {
@@ -53,6 +62,7 @@ class Loaded:
     unit_code: str
     order: WorkOrder | None
     complaint: Complaint | None
+    callback: Callback | None = None
 
 
 def _load(session: Session, call_id: int) -> Loaded:
@@ -61,7 +71,9 @@ def _load(session: Session, call_id: int) -> Loaded:
     call = get_call(session, call_id)
     unit = session.get(Unit, call.unit_id) if call.unit_id is not None else None
     order = session.exec(select(WorkOrder).where(WorkOrder.call_id == call_id)).first()
-    return Loaded(call, unit.code if unit else "", order, complaint_for_call(session, call_id))
+    complaint = complaint_for_call(session, call_id)
+    callback = callback_for(session, complaint) if complaint is not None else None
+    return Loaded(call, unit.code if unit else "", order, complaint, callback)
 
 
 class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
@@ -85,7 +97,11 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
     CallDetailScreen #message.-ok { color: $success; }
     CallDetailScreen #complaint-box { height: auto; border-top: solid $primary; }
     CallDetailScreen #steps { height: auto; }
-    CallDetailScreen #steps Button { min-width: 10; height: 1; border: none; margin-right: 1; }
+    CallDetailScreen #steps Button, CallDetailScreen #callback-row Button {
+        min-width: 10; height: 1; border: none; margin-right: 1;
+    }
+    CallDetailScreen #callback-row { height: auto; }
+    CallDetailScreen #callback-row Input { width: 1fr; }
     """
 
     def __init__(self, call_id: int) -> None:
@@ -132,6 +148,20 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
                             yield Button(
                                 t(f"calls.detail.step.{step}"), id=f"step-{step}", compact=True
                             )
+                    with Horizontal(id="callback-row"):
+                        yield Label(t("calls.detail.callback"), classes="label")
+                        for outcome in OUTCOMES:
+                            yield Button(
+                                t(f"dispatch.outcome.{outcome}"),
+                                id=f"callback-{outcome}",
+                                compact=True,
+                            )
+                        yield Input(
+                            id="callback-note",
+                            max_length=500,
+                            placeholder=t("calls.detail.callback_note"),
+                            compact=True,
+                        )
 
     def on_mount(self) -> None:
         self.query_one("#complaint-box").display = False
@@ -186,10 +216,10 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         for wid, value in values.items():
             self.query_one(f"#{wid}", Input).value = value
         self.query_one("#status", KeyChoice).set_value(call.status)
-        self._show_complaint(loaded.complaint)
+        self._show_complaint(loaded.complaint, loaded.callback)
         self.query_one("#summary", Input).focus()
 
-    def _show_complaint(self, complaint: Complaint | None) -> None:
+    def _show_complaint(self, complaint: Complaint | None, callback: Callback | None) -> None:
         box = self.query_one("#complaint-box")
         box.display = complaint is not None
         if complaint is None:
@@ -220,7 +250,7 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
                 ),
                 style="bold yellow",
             )
-        for clock in visible_clocks(complaint, self.settings):
+        for clock in visible_clocks(complaint, self.settings, callback):
             state = clock.state(now, warn_delta(self.settings))
             due = to_local(clock.due_at, tz).strftime("%m-%d %H:%M")
             verdict = t(
@@ -233,6 +263,22 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
             self.query_one(f"#step-{step}", Button).disabled = (
                 getattr(complaint, column) is not None
             )
+        if callback is not None and callback.outcome:
+            text.append(
+                "\n"
+                + t(
+                    "calls.detail.callback_done",
+                    outcome=t(f"dispatch.outcome.{callback.outcome}"),
+                    attempts=callback.attempts,
+                )
+                + (f" — {callback.note}" if callback.note else ""),
+                style="dim",
+            )
+            self.query_one("#complaint", Static).update(text)
+        # CB-1: the callback row appears once the complaint is resolved, until it is done
+        self.query_one("#callback-row").display = complaint.resolved_at is not None and (
+            callback is None or callback.done_at is None
+        )
 
     # ------------------------------------------------------------------ saving
 
@@ -302,7 +348,7 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         else:
             self._failed(exc)
 
-    @on(Button.Pressed)
+    @on(Button.Pressed, "#steps Button")
     def _step(self, event: Button.Pressed) -> None:
         if self.loaded is None or self.loaded.complaint is None:
             return
@@ -310,17 +356,49 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         complaint = self.loaded.complaint
         assert complaint.id is not None
         complaint_id, version = complaint.id, complaint.version
+        settings = self.settings
 
         def fn(session: Session) -> Loaded:
-            mark(session, complaint_id, step, expected_version=version)
+            mark(session, complaint_id, step, settings=settings, expected_version=version)
             return _load(session, self.call_id)
 
+        self._save_complaint(fn, t("calls.detail.step_saved", step=t(f"calls.detail.step.{step}")))
+
+    @on(Button.Pressed, "#callback-row Button")
+    def _callback(self, event: Button.Pressed) -> None:
+        """CB-1: record the callback's outcome; the note stays typed if it is refused."""
+        if self.loaded is None or self.loaded.complaint is None:
+            return
+        outcome = (event.button.id or "").removeprefix("callback-")
+        complaint = self.loaded.complaint
+        assert complaint.id is not None
+        complaint_id, version = complaint.id, complaint.version
+        note = self.query_one("#callback-note", Input).value
+        settings = self.settings
+
+        def fn(session: Session) -> Loaded:
+            record_callback(
+                session,
+                complaint_id,
+                outcome=outcome,
+                note=note,
+                settings=settings,
+                expected_version=version,
+            )
+            return _load(session, self.call_id)
+
+        saved = t("calls.detail.callback_saved", outcome=t(f"dispatch.outcome.{outcome}"))
+        self._save_complaint(fn, saved, clear_note=True)
+
+    def _save_complaint(self, fn: Any, message: str, *, clear_note: bool = False) -> None:
         def done(loaded: Loaded) -> None:
             self.changed = True
             self._show(loaded)
+            if clear_note:
+                self.query_one("#callback-note", Input).value = ""
             msg = self.query_one("#message", Static)
             msg.add_class("-ok")
-            msg.update(t("calls.detail.step_saved", step=t(f"calls.detail.step.{step}")))
+            msg.update(message)
 
         self.app.run_db(fn, done, write=True, error=self._failed)  # type: ignore[attr-defined]
 

@@ -9,8 +9,11 @@ complaint (a later change of scheme does not rewrite history):
   热点 hot / 重大 major (CP-9).
 
 Clocks and escalation rules are pure functions in ``shiftdesk.clocks.complaints``; this
-module only applies them to rows. Every change goes through the session, so the audit trail
-records it (before and after) under the acting operator.
+module only applies them to rows. Resolving a complaint puts its callback (回访) on the books
+(CB-1, CB-3/CB-4: ``callbacks.complaint_days``); recording a satisfied or unsatisfied
+callback closes the complaint (CP-25: register, handle, track, record the outcome). Every
+change goes through the session, so the audit trail records it (before and after) under the
+acting operator.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from shiftdesk import audit
+from shiftdesk.clocks.callbacks import CallbackKind, callback_due
 from shiftdesk.clocks.complaints import (
     CAUSE_CLASSES,
     LEVELS,
@@ -33,7 +37,7 @@ from shiftdesk.clocks.complaints import (
 from shiftdesk.config import Settings
 from shiftdesk.errors import ConflictError, NotFound, ValidationError
 from shiftdesk.i18n import t
-from shiftdesk.models import Call, Complaint, ComplaintStatus, Unit
+from shiftdesk.models import Call, Callback, CallbackOutcome, Complaint, ComplaintStatus, Unit
 from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import as_utc, utcnow
 
@@ -133,6 +137,7 @@ def mark(
     complaint_id: int,
     step: str,
     *,
+    settings: Settings,
     site_id: int | None = None,
     at: datetime | None = None,
     expected_version: int | None = None,
@@ -141,7 +146,8 @@ def mark(
 
     A step already recorded keeps its first time (the clocks judge the first answer, not a
     later one); the status follows the furthest step recorded. ``expected_version`` guards
-    against a terminal acting on a stale copy (ConflictError, nothing written).
+    against a terminal acting on a stale copy (ConflictError, nothing written). The first
+    resolution puts the complaint's callback on the books (CB-1).
     """
     if step not in STEPS:
         raise ValidationError(
@@ -159,12 +165,97 @@ def mark(
     column = STEPS[step]
     if getattr(complaint, column) is None:
         setattr(complaint, column, when)
+        if step == "resolved":
+            _book_callback(session, complaint, when, settings)
     if complaint.closed_at is not None:
         complaint.status = ComplaintStatus.CLOSED.value
     elif complaint.resolved_at is not None:
         complaint.status = ComplaintStatus.RESOLVED.value
     elif complaint.answered_at is not None:
         complaint.status = ComplaintStatus.ANSWERED.value
+    complaint.version += 1
+    session.add(complaint)
+    session.flush()
+    return complaint
+
+
+def _book_callback(
+    session: Session, complaint: Complaint, resolved_at: datetime, settings: Settings
+) -> None:
+    """CB-1: every complaint is called back; due ``callbacks.complaint_days`` after it was
+    resolved, moved out of CB-2's quiet hours (the shared callback clock)."""
+    if callback_for(session, complaint) is not None:
+        return
+    session.add(
+        Callback(
+            site_id=complaint.site_id,
+            complaint_id=complaint.id,
+            kind=CallbackKind.COMPLAINT.value,
+            due_at=callback_due(CallbackKind.COMPLAINT, resolved_at, settings),
+        )
+    )
+
+
+def callback_for(session: Session, complaint: Complaint) -> Callback | None:
+    """The complaint's callback (one per complaint), or None before it was resolved."""
+    return session.exec(
+        select(Callback).where(Callback.complaint_id == complaint.id).order_by(col(Callback.id))
+    ).first()
+
+
+def record_callback(
+    session: Session,
+    complaint_id: int,
+    *,
+    outcome: str,
+    settings: Settings,
+    note: str = "",
+    at: datetime | None = None,
+    site_id: int | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    """The complaint's callback (回访, CB-1): satisfied or unsatisfied is recorded and closes
+    the complaint; unreachable counts an attempt and the callback stays due (CB-6 chases it).
+
+    Only after the complaint was resolved, never in CB-2's quiet hours, and an unsatisfied
+    callback needs a note saying what is done about it (CB-6).
+    """
+    from shiftdesk.workorders import check_outcome, refuse_quiet_period
+
+    outcome = check_outcome(outcome)
+    complaint = get_complaint(session, complaint_id, site_id=site_id)
+    if expected_version is not None and complaint.version != expected_version:
+        raise ConflictError(t("calls.error.conflict", id=complaint_id))
+    if complaint.resolved_at is None:
+        raise ValidationError(t("complaints.error.not_resolved", id=complaint_id), field="step")
+    now = utcnow()
+    when = as_utc(at) if at is not None else now
+    if when > now + _FUTURE_SLACK:
+        raise ValidationError(t("calls.error.future"), field="at")
+    if when < as_utc(complaint.resolved_at):
+        raise ValidationError(t("complaints.error.callback_before_resolved"), field="at")
+    refuse_quiet_period(when, settings)
+    note = clean_text(note, max_length=500, multiline=True, field="note")
+    if outcome == CallbackOutcome.UNSATISFIED.value and not note:
+        raise ValidationError(t("complaints.error.unsatisfied_note"), field="note")
+    _book_callback(session, complaint, as_utc(complaint.resolved_at), settings)
+    session.flush()
+    callback = callback_for(session, complaint)
+    assert callback is not None
+    if callback.done_at is not None:
+        raise ValidationError(t("complaints.error.called_back", id=complaint_id), field="step")
+    callback.outcome = outcome
+    callback.note = note or callback.note
+    callback.operator_id = getattr(session.info.get("actor"), "id", None)
+    if outcome == CallbackOutcome.UNREACHABLE.value:
+        callback.attempts += 1
+        callback.last_attempt_at = when
+    else:
+        callback.done_at = when
+        if complaint.closed_at is None:
+            complaint.closed_at = when
+        complaint.status = ComplaintStatus.CLOSED.value
+    session.add(callback)
     complaint.version += 1
     session.add(complaint)
     session.flush()
@@ -218,6 +309,8 @@ class ComplaintRow:
     caller_phone: str
     unit_code: str
     summary: str
+    #: its callback once resolved (CB-1), None before
+    callback: Callback | None = None
 
 
 def list_complaints(
@@ -230,17 +323,19 @@ def list_complaints(
             col(Call.caller_phone),
             col(Unit.code),
             col(Call.summary),
+            Callback,
         )
         .join(Call, col(Call.id) == col(Complaint.call_id), isouter=True)
         .join(Unit, col(Unit.id) == col(Call.unit_id), isouter=True)
+        .join(Callback, col(Callback.complaint_id) == col(Complaint.id), isouter=True)
         .where(col(Complaint.site_id) == site_id)
     )
     if open_only:
         stmt = stmt.where(col(Complaint.status).in_(OPEN_STATUSES))
     stmt = stmt.order_by(col(Complaint.received_at).desc(), col(Complaint.id).desc()).limit(limit)
     return [
-        ComplaintRow(c, name or "", phone or "", code or "", summary or "")
-        for c, name, phone, code, summary in session.exec(stmt).all()
+        ComplaintRow(c, name or "", phone or "", code or "", summary or "", callback)
+        for c, name, phone, code, summary, callback in session.exec(stmt).all()
     ]
 
 

@@ -33,6 +33,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from shiftdesk import audit, chain
@@ -933,10 +934,18 @@ def build_digest(
 
     # callbacks due before the next shift ends, overdue ones included (CB-3, CB-6)
     horizon = shift.period_end + (shift.period_end - shift.period_start)
+    # a repair's callback names its order's unit; a complaint's, its call's (CB-1)
+    complaint_call = aliased(Call)
     callbacks = session.exec(
-        select(Callback, WorkOrder, Unit)
+        select(Callback, WorkOrder, Unit, complaint_call)
         .join(WorkOrder, col(WorkOrder.id) == Callback.work_order_id, isouter=True)
-        .join(Unit, col(Unit.id) == WorkOrder.unit_id, isouter=True)
+        .join(Complaint, col(Complaint.id) == Callback.complaint_id, isouter=True)
+        .join(complaint_call, col(complaint_call.id) == col(Complaint.call_id), isouter=True)
+        .join(
+            Unit,
+            col(Unit.id) == func.coalesce(WorkOrder.unit_id, complaint_call.unit_id),
+            isouter=True,
+        )
         .where(
             Callback.site_id == site_id,
             col(Callback.done_at).is_(None)
@@ -948,15 +957,16 @@ def build_digest(
         .order_by(col(Callback.due_at))
         .limit(SECTION_LIMIT + 1)
     ).all()
-    for callback, order, unit in callbacks[:SECTION_LIMIT]:
+    for callback, order, unit, call in callbacks[:SECTION_LIMIT]:
         assert callback.due_at is not None
         clock = Clock("callback", "CB-3", callback.due_at, callback.due_at)
+        about = order.summary if order else (call.summary if call else callback.note)
         items.append(
             DigestItem(
                 key=f"callback:{callback.id}",
                 section="callbacks",
                 ref=unit.code if unit else "",
-                text=(order.summary if order else callback.note)[:200],
+                text=about[:200],
                 detail={
                     "kind": callback.kind,
                     "order_id": callback.work_order_id,

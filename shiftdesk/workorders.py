@@ -398,6 +398,33 @@ def _open_callback(session: Session, order: WorkOrder) -> Callback | None:
     ).first()
 
 
+def check_outcome(outcome: str) -> str:
+    """A callback outcome key (satisfied | unsatisfied | unreachable), or a clear refusal."""
+    outcome = (outcome or "").strip()
+    if outcome not in OUTCOMES:
+        raise ValidationError(
+            t("dispatch.error.outcome", value=outcome, allowed="|".join(OUTCOMES)),
+            field="outcome",
+        )
+    return outcome
+
+
+def refuse_quiet_period(when: datetime, settings: Settings) -> None:
+    """CB-2: nobody is called in the lunch break, after ``latest`` or before ``day_start``."""
+    if in_quiet_period(when, settings):
+        cb = settings.callbacks
+        raise ValidationError(
+            t(
+                "dispatch.error.quiet",
+                lunch_start=cb.lunch_start,
+                lunch_end=cb.lunch_end,
+                latest=cb.latest,
+                day_start=cb.day_start,
+            ),
+            field="at",
+        )
+
+
 def record_callback(
     session: Session,
     order_id: int,
@@ -412,28 +439,12 @@ def record_callback(
     """The callback (回访, CB-1): satisfied or unsatisfied closes the order; unreachable is
     recorded as an attempt and the callback stays due. Never in the lunch break or after
     21:00 (CB-2)."""
-    outcome = (outcome or "").strip()
-    if outcome not in OUTCOMES:
-        raise ValidationError(
-            t("dispatch.error.outcome", value=outcome, allowed="|".join(OUTCOMES)),
-            field="outcome",
-        )
+    outcome = check_outcome(outcome)
     order = _load_for_change(
         session, order_id, "callback", site_id=site_id, expected_version=expected_version
     )
     when = _when(at, not_before=order.completed_at)
-    if in_quiet_period(when, settings):
-        cb = settings.callbacks
-        raise ValidationError(
-            t(
-                "dispatch.error.quiet",
-                lunch_start=cb.lunch_start,
-                lunch_end=cb.lunch_end,
-                latest=cb.latest,
-                day_start=cb.day_start,
-            ),
-            field="at",
-        )
+    refuse_quiet_period(when, settings)
     callback = _open_callback(session, order)
     if callback is None:  # an order completed before callbacks were recorded
         kind = callback_kind(order.priority, order.leak)

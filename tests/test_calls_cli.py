@@ -303,6 +303,14 @@ def test_complaints_list_mark_and_escalate(
     again = run(url, "complaints", "escalate", "--site", "all")
     assert again.exit_code == 0 and "0 complaint(s) escalated" in again.output
     assert run(url, "complaints", "escalate", "--site", "NOPE").exit_code == 2
+    # CB-1: resolved, it is called back; the list counts the callback down
+    assert run(url, "complaints", "callback", str(cid), "--outcome", "satisfied").exit_code == 2
+    assert run(url, "complaints", "mark", str(cid), "resolved").exit_code == 0
+    owed = json.loads(run(url, "complaints", "list", "--format", "json").output)[0]
+    assert (owed["next_clock"], owed["state"]) == ("callback", "running")
+    assert run(url, "complaints", "callback", str(cid), "--outcome", "maybe").exit_code == 2
+    called = run(url, "complaints", "callback", str(cid), "--outcome", "satisfied")
+    assert called.exit_code == 0 and "closed" in called.output, called.output
     closed = run(url, "complaints", "mark", str(cid), "closed")
     assert closed.exit_code == 0
     assert json.loads(run(url, "complaints", "list", "--open", "--format", "json").output) == []

@@ -420,6 +420,27 @@ async def test_list_search_edit_and_complaints_scheme_a(
         assert complaint.answered_at == FROZEN + timedelta(minutes=12)
         assert complaint.status == "answered"
         assert "on time" in str(detail.query_one("#complaint").render())
+        # CB-1: resolved, its callback is due in a week; unsatisfied needs a note (CB-6)
+        assert detail.query_one("#callback-row").display is False
+        detail.query_one("#step-resolved").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert detail.query_one("#callback-row").display is True
+        assert "callback" in str(detail.query_one("#complaint").render())
+        assert "11-29 10:12" in str(detail.query_one("#complaint").render())
+        detail.query_one("#callback-unsatisfied").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "needs a note" in str(detail.query_one("#message").render())
+        detail.query_one("#callback-note", Input).focus()
+        await type_text(pilot, "still smells")
+        detail.query_one("#callback-unsatisfied").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        complaint = one(base_engine, Complaint)
+        assert complaint.status == "closed"
+        assert detail.query_one("#callback-row").display is False
+        assert "still smells" in str(detail.query_one("#complaint").render())
         # scheme A classes and their first deadline in the confirmation
         await pilot.press("escape")
         await settle(pilot)

@@ -553,7 +553,7 @@ def test_complaint_progress_stops_its_clocks(
 ) -> None:
     complaint = _complaint(engine, small, settings)
     frozen.shift(timedelta(minutes=15))
-    marked = transact(engine, lambda s: cp.mark(s, complaint.id, "reported"))  # type: ignore[arg-type]
+    marked = transact(engine, lambda s: cp.mark(s, complaint.id, "reported", settings=settings))  # type: ignore[arg-type]
     frozen.shift(timedelta(minutes=16))  # answered at 31 minutes: late
     marked = transact(
         engine,
@@ -561,6 +561,7 @@ def test_complaint_progress_stops_its_clocks(
             s,
             complaint.id,
             "answered",  # type: ignore[arg-type]
+            settings=settings,
             expected_version=marked.version,
         ),
     )
@@ -568,10 +569,13 @@ def test_complaint_progress_stops_its_clocks(
     verdicts = {c.kind: c.on_time() for c in complaint_clocks(marked, settings)}
     assert verdicts == {"department": True, "answer": False, "handled": True}
     # a step keeps its first time; a stale version is refused
-    again = transact(engine, lambda s: cp.mark(s, complaint.id, "answered"))  # type: ignore[arg-type]
+    again = transact(engine, lambda s: cp.mark(s, complaint.id, "answered", settings=settings))  # type: ignore[arg-type]
     assert again.answered_at == marked.answered_at
     with pytest.raises(ConflictError):
-        transact(engine, lambda s: cp.mark(s, complaint.id, "closed", expected_version=1))  # type: ignore[arg-type]
+        transact(
+            engine,
+            lambda s: cp.mark(s, complaint.id, "closed", settings=settings, expected_version=1),
+        )  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         transact(
             engine,
@@ -579,15 +583,82 @@ def test_complaint_progress_stops_its_clocks(
                 s,
                 complaint.id,
                 "answered",  # type: ignore[arg-type]
+                settings=settings,
                 at=FROZEN - timedelta(minutes=1),
             ),
         )
-    closed = transact(engine, lambda s: cp.mark(s, complaint.id, "closed"))  # type: ignore[arg-type]
+    closed = transact(engine, lambda s: cp.mark(s, complaint.id, "closed", settings=settings))  # type: ignore[arg-type]
     assert closed.status == "closed"
     with read_session(engine) as session:
         assert [
             r.complaint.id for r in cp.list_complaints(session, small.site_id, open_only=True)
         ] == []
+
+
+def test_a_resolved_complaint_is_called_back_then_closed(
+    engine: Engine, small: Small, settings: Settings, frozen: time_machine.Traveller
+) -> None:
+    """CB-1: every complaint is called back once resolved; CB-3's week is the default
+    (``callbacks.complaint_days``); CB-2's quiet hours refuse; unreachable stays due (CB-6);
+    an unsatisfied callback needs a note; satisfied closes the complaint (CP-25)."""
+    from shiftdesk.clocks.complaints import next_due
+    from shiftdesk.models import Callback
+
+    complaint = _complaint(engine, small, settings)  # Sunday 10:00 site time
+    cid = complaint.id
+    assert cid is not None
+
+    def callback(outcome: str, note: str = "") -> Complaint:
+        return transact(
+            engine,
+            lambda s: cp.record_callback(s, cid, outcome=outcome, note=note, settings=settings),
+            actor=actor(small),
+        )
+
+    with pytest.raises(ValidationError, match="not resolved"):
+        callback("satisfied")
+    frozen.shift(timedelta(hours=1))  # resolved at 11:00
+    transact(engine, lambda s: cp.mark(s, cid, "resolved", settings=settings))
+    with read_session(engine) as session:
+        (row,) = cp.list_complaints(session, small.site_id)
+        booked = session.exec(select(Callback).where(Callback.complaint_id == cid)).one()
+    assert booked.kind == "complaint" and booked.done_at is None
+    assert booked.due_at is not None
+    assert booked.due_at.astimezone(SH).strftime("%m-%d %H:%M") == "11-29 11:00"  # a week on
+    clock = next_due(row.complaint, settings, row.callback)
+    assert clock is not None and clock.kind == "callback" and clock.due_at == booked.due_at
+
+    frozen.shift(timedelta(hours=1, minutes=30))  # 12:30: lunch break
+    with pytest.raises(ValidationError, match="12:00"):
+        callback("satisfied")
+    frozen.shift(timedelta(hours=2))  # 14:30
+    with pytest.raises(ValidationError, match="note"):
+        callback("unsatisfied")
+    still = callback("unreachable", "无人接听")
+    assert still.status == "resolved"
+    frozen.shift(timedelta(hours=1))
+    closed = callback("satisfied", "满意")
+    assert closed.status == "closed" and closed.closed_at is not None
+    with pytest.raises(ValidationError, match="already"):
+        callback("satisfied")
+    with read_session(engine) as session:
+        done = session.exec(select(Callback).where(Callback.complaint_id == cid)).one()
+        events = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity == "callback", AuditEvent.entity_id == done.id
+            )
+        ).all()
+    assert (done.outcome, done.attempts, done.note) == ("satisfied", 1, "满意")
+    assert done.done_at is not None and done.operator_id == small.operator_id
+    assert len(events) >= 3  # booked, the unreachable attempt, the callback made
+
+    # CB-4's three days, where a site follows it
+    settings.callbacks.complaint_days = 3
+    other = _complaint(engine, small, settings)
+    transact(engine, lambda s: cp.mark(s, other.id, "resolved", settings=settings))  # type: ignore[arg-type]
+    with read_session(engine) as session:
+        due = session.exec(select(Callback).where(Callback.complaint_id == other.id)).one().due_at
+    assert due is not None and due.astimezone(SH).strftime("%m-%d %H:%M") == "11-25 15:30"
 
 
 def test_escalation_applies_once_and_is_audited(

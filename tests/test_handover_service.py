@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from shiftdesk import chain, handover
 from shiftdesk.config import Settings
@@ -21,6 +21,7 @@ from shiftdesk.errors import ConflictError, PermissionDenied, ValidationError
 from shiftdesk.models import AuditEvent, HandoverEntry, Shift
 from tests.conftest import FROZEN
 from tests.handover_support import (
+    first_unit,
     make_site,
     on_shift,
     open_shift,
@@ -204,6 +205,60 @@ def test_the_timeline_shows_records_from_other_screens(
 
 
 # ---------------------------------------------------------------------------- digest
+
+
+def test_a_complaints_callback_is_handed_over_with_its_unit_and_summary(
+    base_engine: Engine,
+    settings: Settings,
+    day_shift,  # type: ignore[no-untyped-def]
+) -> None:
+    """CB-1: a resolved complaint's callback is unfinished business for the next shift."""
+    from shiftdesk import complaints
+    from shiftdesk.models import Call, Complaint
+
+    site_id, people, shift_id = day_shift
+    unit = first_unit(base_engine, site_id)
+    assert unit is not None
+
+    def seed(session: Session) -> int:
+        call = Call(
+            site_id=site_id,
+            received_at=FROZEN - timedelta(days=7),
+            channel="phone",
+            category="complaint",
+            unit_id=unit.id,
+            summary="smell in the stairwell",
+        )
+        session.add(call)
+        session.flush()
+        complaint = Complaint(
+            site_id=site_id,
+            call_id=call.id,
+            received_at=call.received_at,
+            scheme="A",
+            level="general",
+        )
+        session.add(complaint)
+        session.flush()
+        assert complaint.id is not None
+        complaints.mark(
+            session,
+            complaint.id,
+            "resolved",
+            settings=settings,
+            at=FROZEN - timedelta(days=7, hours=-1),
+        )
+        return complaint.id
+
+    with time_machine.travel(FROZEN, tick=False):
+        cid = transact(base_engine, seed, actor=people["wangfang"])
+    with read_session(base_engine) as session:
+        shift = session.get(Shift, shift_id)
+        assert shift is not None
+        digest = handover.build_digest(session, settings, shift, now=FROZEN)
+    (item,) = [i for i in digest.items if i.section == "callbacks"]
+    assert item.detail["complaint_id"] == cid and item.detail["kind"] == "complaint"
+    assert (item.ref, item.text) == (unit.code, "smell in the stairwell")
 
 
 def test_the_digest_has_every_section_from_live_data(

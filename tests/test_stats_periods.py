@@ -96,10 +96,11 @@ def test_monthly_complaint_summary(month: Day) -> None:
 
 def test_monthly_callback_outcomes(month: Day) -> None:
     callbacks = monthly(month, "--month", "2026-11")["callbacks"]
-    # due in November: O0 OX O7 O1 O6 O3; done: O0 (unsatisfied) and O1 (satisfied)
-    assert (callbacks["due"], callbacks["done"]) == (6, 2)
-    assert (callbacks["on_time"], callbacks["late"], callbacks["pending"]) == (2, 4, 0)
-    assert callbacks["rate"] == round(2 / 6, 4)
+    # due in November: O0 OX O7 O1 O6 O3, and C1's (resolved 11-20 11:00, due a week on,
+    # CB-1); done: O0 (unsatisfied) and O1 (satisfied); on 1 December C1's is late too
+    assert (callbacks["due"], callbacks["done"]) == (7, 2)
+    assert (callbacks["on_time"], callbacks["late"], callbacks["pending"]) == (2, 5, 0)
+    assert callbacks["rate"] == round(2 / 7, 4)
     assert callbacks["by_outcome"] == {"satisfied": 1, "unsatisfied": 1, "unreachable": 1}
     (bad,) = callbacks["unsatisfied"]
     assert (bad["work_order_id"], bad["note"], bad["unit"]) == (

@@ -25,7 +25,7 @@ app = typer.Typer(
     help="Calls and visits (来电来访): log one, list a day's, search.", no_args_is_help=True
 )
 complaints_app = typer.Typer(
-    help="Complaints (投诉): list them with their clocks, record progress, escalate.",
+    help="Complaints (投诉): list them with their clocks, record progress and callbacks, escalate.",
     no_args_is_help=True,
 )
 
@@ -256,13 +256,13 @@ def list_(
 
 def _complaint_dict(row: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     from shiftdesk.clocks import format_remaining
-    from shiftdesk.clocks.complaints import escalation, next_clock
+    from shiftdesk.clocks.complaints import escalation, next_due
     from shiftdesk.clocks.workorders import warn_delta
     from shiftdesk.timeutil import to_local
 
     c = row.complaint
     tz = settings.site.timezone
-    clock = next_clock(c, settings)
+    clock = next_due(c, settings, row.callback)
     pending = escalation(c, settings, now)
     return {
         "id": c.id,
@@ -345,13 +345,56 @@ def complaints_mark(
     when = parse_instant(at, st.settings.site.timezone) if at else None
     complaint = transact(
         st.engine(),
-        lambda s: mark(s, complaint_id, step.strip(), site_id=site.id, at=when),
+        lambda s: mark(
+            s, complaint_id, step.strip(), settings=st.settings, site_id=site.id, at=when
+        ),
         actor=st.actor(),
     )
     typer.echo(
         t(
             "complaints.cli.marked",
             id=complaint.id,
+            status=t(f"complaints.status.{complaint.status}"),
+        )
+    )
+
+
+@complaints_app.command("callback")
+def complaints_callback(
+    ctx: typer.Context,
+    complaint_id: int = typer.Argument(..., help="Complaint number.", min=1),
+    outcome: str = typer.Option(..., "--outcome", help="satisfied, unsatisfied or unreachable."),
+    note: str = typer.Option("", "--note", help="What was said; required if unsatisfied."),
+    at: str | None = typer.Option(None, "--at", help="When (ISO, site time); default now."),
+) -> None:
+    """Record the callback of a resolved complaint (CB-1); it closes the complaint unless the
+    complainant could not be reached (CB-6: then it stays due and is chased)."""
+    from shiftdesk.complaints import record_callback
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import parse_instant
+
+    st = state(ctx)
+    site = st.site()
+    when = parse_instant(at, st.settings.site.timezone) if at else None
+    complaint = transact(
+        st.engine(),
+        lambda s: record_callback(
+            s,
+            complaint_id,
+            outcome=outcome,
+            note=note,
+            settings=st.settings,
+            site_id=site.id,
+            at=when,
+        ),
+        actor=st.actor(),
+    )
+    typer.echo(
+        t(
+            "complaints.cli.called_back",
+            id=complaint.id,
+            outcome=t(f"dispatch.outcome.{outcome.strip()}"),
             status=t(f"complaints.status.{complaint.status}"),
         )
     )

@@ -37,6 +37,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from shiftdesk.clocks import Clock
+from shiftdesk.clocks.callbacks import CallbackKind
+from shiftdesk.clocks.callbacks import callback_clock as shared_callback_clock
 from shiftdesk.config import Settings
 from shiftdesk.timeutil import as_utc, parse_hhmm, zone
 
@@ -201,12 +203,32 @@ def is_open(complaint: ComplaintLike) -> bool:
     return complaint.status in OPEN_STATUSES
 
 
-def visible_clocks(complaint: ComplaintLike, settings: Settings) -> list[Clock]:
-    """The clocks to show: all of an open complaint; of a closed one, those that ran out."""
+class CallbackLike(Protocol):
+    done_at: datetime | None
+
+
+def callback_clock(
+    complaint: ComplaintLike, settings: Settings, callback: CallbackLike | None
+) -> Clock | None:
+    """The callback owed once the complaint is resolved (CB-1; ``callbacks.complaint_days``,
+    CB-3's week or CB-4's three days), judged by the shared callback clock (CB-2)."""
+    if callback is None or complaint.resolved_at is None:
+        return None
+    return shared_callback_clock(
+        CallbackKind.COMPLAINT, complaint.resolved_at, settings, done_at=callback.done_at
+    )
+
+
+def visible_clocks(
+    complaint: ComplaintLike, settings: Settings, callback: CallbackLike | None = None
+) -> list[Clock]:
+    """The clocks to show: all of an open complaint; of a closed one, those that ran out;
+    then its callback once it was resolved."""
     clocks = complaint_clocks(complaint, settings)
-    if is_open(complaint):
-        return clocks
-    return [c for c in clocks if c.done_at is not None]
+    if not is_open(complaint):
+        clocks = [c for c in clocks if c.done_at is not None]
+    owed = callback_clock(complaint, settings, callback)
+    return [*clocks, owed] if owed is not None else clocks
 
 
 def next_clock(complaint: ComplaintLike, settings: Settings) -> Clock | None:
@@ -215,6 +237,19 @@ def next_clock(complaint: ComplaintLike, settings: Settings) -> Clock | None:
         return None
     waiting = [c for c in complaint_clocks(complaint, settings) if c.done_at is None]
     return min(waiting, key=lambda c: c.due_at) if waiting else None
+
+
+def next_due(
+    complaint: ComplaintLike, settings: Settings, callback: CallbackLike | None
+) -> Clock | None:
+    """What the lists count down: the next clock of an open complaint, else a resolved
+    complaint's callback still owed (CB-1)."""
+    clock = next_clock(complaint, settings)
+    if clock is None:
+        owed = callback_clock(complaint, settings, callback)
+        if owed is not None and owed.done_at is None:
+            return owed
+    return clock
 
 
 # ------------------------------------------------------------------------ escalation

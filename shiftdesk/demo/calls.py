@@ -17,7 +17,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from shiftdesk.calls import CallInput, RepairInput, log_call
-from shiftdesk.clocks.callbacks import callback_due, callback_kind
+from shiftdesk.clocks.callbacks import (
+    CallbackKind,
+    callback_due,
+    callback_kind,
+    next_allowed_at_or_after,
+)
 from shiftdesk.complaints import ComplaintInput
 from shiftdesk.db import transact
 from shiftdesk.demo import DemoContext
@@ -220,9 +225,23 @@ def _progress(
         if age > timedelta(days=1) and rng.random() < 0.75:
             complaint.resolved_at = received + timedelta(hours=rng.randint(3, 20))
             complaint.status = "resolved"
-            if rng.random() < 0.6:
-                complaint.closed_at = complaint.resolved_at + timedelta(hours=rng.randint(4, 30))
+            # CB-1: every resolved complaint is called back; most already were (and closed)
+            callback = Callback(
+                site_id=complaint.site_id,
+                complaint_id=complaint.id,
+                kind=CallbackKind.COMPLAINT.value,
+                due_at=callback_due(CallbackKind.COMPLAINT, complaint.resolved_at, ctx.settings),
+            )
+            closed_at = next_allowed_at_or_after(
+                complaint.resolved_at + timedelta(hours=rng.randint(20, 50)), ctx.settings
+            )
+            if rng.random() < 0.6 and closed_at < ctx.now:
+                complaint.closed_at = callback.done_at = closed_at
                 complaint.status = "closed"
+                callback.outcome = "satisfied" if rng.random() < 0.85 else "unsatisfied"
+                if callback.outcome == "unsatisfied":
+                    callback.note = "仍有意见，已转主管跟进"
+            session.add(callback)
         session.add(complaint)
     session.flush()
 
