@@ -181,10 +181,10 @@ def move_database(
             opts = ExportOptions(out_dir=work_dir, include_pii=True)
             today = to_local(utcnow(), tz).date()
             exported = export_archive(
-                source, code, everything(tz), opts, today=today, progress=progress
+                source, code, everything(tz), opts, today=today, progress=progress, actor=actor
             )
             result.archives.append(exported.path)
-            import_archive(target, exported.path, merge=i > 0, progress=progress)
+            import_archive(target, exported.path, merge=i > 0, progress=progress, actor=actor)
         before = count_rows(source)
         after = count_rows(target)
         result.tables = [TableCount(name, before[name], after.get(name, 0)) for name in before]

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from shiftdesk import archive
 from shiftdesk.archive.container import write_archive
 from shiftdesk.config import Settings, load_settings
-from shiftdesk.db import Actor, transact
+from shiftdesk.db import SYSTEM, Actor, transact
 from shiftdesk.models import Call, HandoverEntry, Operator, Parcel, Resident, Unit, WorkOrder
 from tests.conftest import FROZEN
 
@@ -137,6 +137,7 @@ def export(
         period or archive.everything(TZ),
         archive.ExportOptions(out_dir=out, fmt=fmt, include_pii=include_pii, csv_bom=csv_bom),
         today=today,
+        actor=SYSTEM,  # personal data leaves only for a manager or admin
     )
 
 

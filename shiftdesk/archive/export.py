@@ -33,9 +33,10 @@ from shiftdesk.archive.container import ArchiveWriter, MemberSink
 from shiftdesk.archive.periods import SINCE_LAST, Period, archive_name
 from shiftdesk.archive.selection import AUDIT, Selector
 from shiftdesk.db import Actor, transact
-from shiftdesk.errors import NotFound
+from shiftdesk.errors import NotFound, PermissionDenied
 from shiftdesk.i18n import t
-from shiftdesk.models import ArchiveRun, Site
+from shiftdesk.models import ArchiveRun, Role, Site
+from shiftdesk.security import require_role
 
 FORMAT_NAME = "shiftdesk-archive"
 FORMAT_VERSION = 1
@@ -348,8 +349,17 @@ def export_archive(
     *,
     today: date,
     progress: Progress | None = None,
+    actor: Actor | None = None,
 ) -> ExportResult:
-    """Write the archive and return what it holds; nothing is recorded in the database."""
+    """Write the archive and return what it holds; nothing is recorded in the database.
+
+    ``opts.include_pii`` needs ``actor`` with the manager or admin role (domain §1, A-4:
+    only managers approve transfers of customer data): anyone else, or no actor, is
+    refused with PermissionDenied before a file or folder is made. The command line
+    proves the actor by PIN; this check holds for every other caller too.
+    """
+    if opts.include_pii:
+        require_pii_export(actor)
     out_dir = opts.out_dir
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     stage = Path(tempfile.mkdtemp(prefix=".shiftdesk-export-", dir=out_dir))
@@ -421,6 +431,13 @@ def export_archive(
         pii_included=opts.include_pii,
         tables=entries,
     )
+
+
+def require_pii_export(actor: Actor | None) -> None:
+    """A-4: personal data leaves the database only for a manager or admin (§1)."""
+    if actor is None:
+        raise PermissionDenied(t("reliability.pii.no_actor"))
+    require_role(actor, Role.MANAGER)
 
 
 def record_export(

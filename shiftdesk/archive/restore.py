@@ -7,7 +7,13 @@ whole restore back. A restore adds nothing of its own to the database (not even 
 event), so exporting the restored database gives the same archive again.
 
 ``merge`` adds an archive to a database that already has data: records whose primary key
-is already present are skipped and counted, the rest inserted.
+is already present are skipped and counted, the rest inserted. It writes residents,
+operators and audit events into a live database straight from a file, so it needs an
+actor with the manager or admin role (domain §1: the manager approves transfers of
+customer data; the same authority as ``db migrate-to``, which merges every site after the
+first). A restore into an empty database asks no role: on a fresh machine nobody exists
+yet to prove one, and the empty database has nothing to protect. The command line proves
+the actor by PIN and records the merge with ``record_merge``.
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ from shiftdesk.archive.export import (
     compile_rows,
     tables,
 )
-from shiftdesk.errors import ShiftdeskError, UsageError
+from shiftdesk.db import Actor, transact
+from shiftdesk.errors import PermissionDenied, ShiftdeskError, UsageError
 from shiftdesk.i18n import t
+from shiftdesk.models import Role
+from shiftdesk.security import require_role
 
 BATCH = 5000
 
@@ -245,9 +254,20 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def import_archive(
-    engine: Engine, path: Path, *, merge: bool = False, progress: Progress | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    merge: bool = False,
+    progress: Progress | None = None,
+    actor: Actor | None = None,
 ) -> RestoreResult:
-    """Restore ``path`` into ``engine``'s database (migrated to this program's schema)."""
+    """Restore ``path`` into ``engine``'s database (migrated to this program's schema).
+
+    ``merge`` needs ``actor`` with the manager or admin role (§1); without it the merge is
+    refused with PermissionDenied before the archive is opened.
+    """
+    if merge:
+        require_merge(actor)
     manifest = read_manifest(path)
     by_name = _check_manifest(manifest)
     entries = {e["name"]: e for e in manifest.get("tables", [])}
@@ -304,3 +324,30 @@ def import_archive(
     finally:
         conn.close()
     return result
+
+
+def require_merge(actor: Actor | None) -> None:
+    """§1: merging an archive into a live database is a manager's or an admin's act."""
+    if actor is None:
+        raise PermissionDenied(t("reliability.merge.no_actor"))
+    require_role(actor, Role.MANAGER)
+
+
+def record_merge(engine: Engine, result: RestoreResult, *, actor: Actor, via: str) -> None:
+    """A-6: who merged which archive into this database, and how they proved the right.
+
+    A separate transaction after the merge (``import_archive`` itself adds nothing of its
+    own, so ``db migrate-to`` can compare row counts on both sides).
+    """
+    from shiftdesk import audit
+
+    note = (
+        f"merged {result.archive.name} (site {result.site}, personal data "
+        f"{result.pii or 'unknown'}): {result.inserted} rows added, "
+        f"{result.skipped} already present ({via})"
+    )
+    transact(
+        engine,
+        lambda s: audit.record(s, "import_merge", "database", note=note),
+        actor=actor,
+    )

@@ -2,8 +2,8 @@
 
 Exit codes: 0 ok (also when --since-last finds no new complete day), 1 failure (an archive
 that does not verify, a damaged archive, a database error), 2 usage or configuration (bad
-dates or options, unknown site, missing role or wrong PIN for --include-pii, a non-empty
-database without --merge, an archive of another schema).
+dates or options, unknown site, missing role or wrong PIN for --include-pii or --merge, a
+non-empty database without --merge, an archive of another schema).
 """
 
 from __future__ import annotations
@@ -120,6 +120,32 @@ def _pii_actor(st: AppState, settings: Settings) -> tuple[Actor, str]:
         )
         raise
     return actor, via
+
+
+def _merge_actor(st: AppState, as_system: bool) -> tuple[Actor, str]:
+    """Who may merge an archive into a live database (§1): a manager or admin of that
+    database by PIN, or the system identity (--as-system, the server's administrator)."""
+    from shiftdesk import audit
+    from shiftdesk.db import SYSTEM, transact
+    from shiftdesk.errors import PermissionDenied
+    from shiftdesk.i18n import t
+    from shiftdesk.models import Role
+
+    if not st.operator:
+        if as_system:
+            return SYSTEM, "--as-system"
+        fail(t("reliability.merge.who"))
+    candidate = st.actor()  # the operator named on the command line, before the PIN
+    try:
+        return st.authenticated_actor(Role.MANAGER), "PIN"
+    except PermissionDenied:
+        # A-6: an attempt to write an archive into the live database is logged when refused
+        transact(
+            st.engine(),
+            lambda s: audit.record(s, "import_denied", "database", note="--merge"),
+            actor=candidate,
+        )
+        raise
 
 
 def _period(
@@ -277,7 +303,7 @@ def archive_cmd(
         )
         with _progress(quiet, t("export.progress.export")) as progress:
             result = archive.export_archive(
-                engine, site.code, period, opts, today=today, progress=progress
+                engine, site.code, period, opts, today=today, progress=progress, actor=actor
             )
         archive.record_export(engine, result, actor=actor, fmt=fmt, pii_via=via)
         pruned = archive.prune_archives(out_dir, keep, today, keep=frozenset({result.path.name}))
@@ -379,7 +405,14 @@ def import_cmd(
         False,
         "--merge",
         help="Add to a database that has data: records whose id is already there are skipped "
-        "and counted.",
+        "and counted. Needs --operator NAME with the manager or admin role and their PIN "
+        "(asked), or --as-system; recorded in the audit trail.",
+    ),
+    as_system: bool = typer.Option(
+        False,
+        "--as-system",
+        help="Merge as the built-in system identity, without an operator's PIN (the server's "
+        "administrator, who owns the database file). Recorded in the audit trail.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no per-table lines."),
 ) -> None:
@@ -394,8 +427,13 @@ def import_cmd(
         st.settings  # noqa: B018  (the configured locale for the message)
         fail(t("export.err.no_file", path=path))
     engine = st.engine(migrate_if_empty=True)
+    actor, via = _merge_actor(st, as_system) if merge else (None, "")
     with _progress(quiet, t("export.progress.import")) as progress:
-        result = import_archive(engine, path, merge=merge, progress=progress)
+        result = import_archive(engine, path, merge=merge, progress=progress, actor=actor)
+    if actor is not None:
+        from shiftdesk.archive.restore import record_merge
+
+        record_merge(engine, result, actor=actor, via=via)
     if not quiet:
         for table in result.tables:
             if table.inserted or table.skipped:
