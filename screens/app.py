@@ -130,6 +130,9 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
 
     def _ask_sign_in(self, message: str = "") -> None:
         self._locked = True
+        # the lock dialog hides the screen beneath (screens/signin.py); a toast still on
+        # screen ("call saved: 张伟 …") would follow it there, so it goes too
+        self.clear_notifications()
         self.push_screen(SignInScreen(message=message), callback=self._signed_in)
 
     def _signed_in(self, operator: Operator | None) -> None:

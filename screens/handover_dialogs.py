@@ -79,6 +79,7 @@ class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
             pin,
             lockout_attempts=sec.lockout_attempts,
             lockout_minutes=sec.lockout_minutes,
+            site_code=self.settings.site.code,  # a signature of this site's people (§1)
         )
         return actor_for(op)
 

@@ -21,8 +21,11 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
 
     BINDINGS = [Binding("ctrl+q", "app.quit", "binding.quit", id="app.quit", priority=True)]
 
+    # Opaque (a modal screen is translucent by default): when the terminal locks, nothing of
+    # the screen beneath (a caller's name, phone, history) shows around the dialog (A-3).
+    # The screen stays mounted underneath, so the work in progress is there after sign-in.
     DEFAULT_CSS = """
-    SignInScreen { align: center middle; }
+    SignInScreen { align: center middle; background: $background; }
     SignInScreen > Vertical {
         width: 56; height: auto; padding: 1 2; border: thick $accent; background: $surface;
     }
@@ -82,6 +85,7 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
                     pin,
                     lockout_attempts=sec.lockout_attempts,
                     lockout_minutes=sec.lockout_minutes,
+                    site_code=settings.site.code,  # this terminal's site only (§1)
                 )
             except ShiftdeskError as err:
                 app.call_from_thread(self._show_error, err.message)

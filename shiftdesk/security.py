@@ -19,7 +19,7 @@ from shiftdesk import audit
 from shiftdesk.db import Actor, transact
 from shiftdesk.errors import PermissionDenied, ValidationError
 from shiftdesk.i18n import t
-from shiftdesk.models import Operator, Role
+from shiftdesk.models import Operator, Role, Site
 from shiftdesk.timeutil import utcnow
 
 # scrypt with n=2**14, r=8 uses 16 MiB per hash: slow to brute-force, quick enough to sign in.
@@ -87,13 +87,28 @@ class SignInError(ValidationError):
     pass
 
 
+def may_sign_in_at(operator: Operator, site: Site | None) -> bool:
+    """§1: an operator works at their own site's desk; an operator of no site (company-wide)
+    and an admin (who runs the company's system) may sign in at any site's terminal."""
+    if operator.site_id is None or operator.role == Role.ADMIN.value:
+        return True
+    return site is not None and site.id == operator.site_id
+
+
 def _attempt(
-    session: Session, name: str, pin: str, lockout_attempts: int, lockout_minutes: int
+    session: Session,
+    name: str,
+    pin: str,
+    lockout_attempts: int,
+    lockout_minutes: int,
+    site_code: str | None = None,
 ) -> Operator | str:
     """Check a PIN and record the attempt; returns the operator or the refusal message.
 
     It does not raise: the failure count and lock-out must be committed even though the
-    sign-in fails.
+    sign-in fails. ``site_code`` is the terminal's site: an operator of another site is
+    refused (checked after the PIN, so a wrong name and a wrong site look the same to
+    someone guessing, and not counted toward lock-out, since the PIN was right).
     """
     name = name.strip()
     if not name or not pin:
@@ -122,6 +137,25 @@ def _attempt(
         session.flush()
         audit.record(session, "sign_in_failed", "operator", operator.id, note="wrong PIN")
         return t("signin.bad_credentials")
+    if site_code is not None:
+        here = session.exec(select(Site).where(Site.code == site_code)).first()
+        if not may_sign_in_at(operator, here):
+            theirs = session.get(Site, operator.site_id)
+            theirs_code = theirs.code if theirs is not None else str(operator.site_id)
+            audit.record(
+                session,
+                "sign_in_failed",
+                "operator",
+                operator.id,
+                site_id=here.id if here is not None else None,
+                note=f"other site: {theirs_code} on a terminal of {site_code}"[:200],
+            )
+            return t(
+                "reliability.signin.other_site",
+                name=operator.name,
+                theirs=theirs_code,
+                here=site_code,
+            )
     if operator.failed_attempts or operator.locked_until:
         operator.failed_attempts = 0
         operator.locked_until = None
@@ -132,10 +166,23 @@ def _attempt(
 
 
 def authenticate(
-    engine: Engine, name: str, pin: str, *, lockout_attempts: int = 5, lockout_minutes: int = 10
+    engine: Engine,
+    name: str,
+    pin: str,
+    *,
+    lockout_attempts: int = 5,
+    lockout_minutes: int = 10,
+    site_code: str | None = None,
 ) -> Operator:
-    """Sign an operator in: failures are counted and committed, then refused (lock-out)."""
-    outcome = transact(engine, lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes))
+    """Sign an operator in: failures are counted and committed, then refused (lock-out).
+
+    ``site_code``: the terminal's site (``site.code``); the operator must belong to it
+    (see ``may_sign_in_at``). None skips the check (a database-wide tool).
+    """
+    outcome = transact(
+        engine,
+        lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes, site_code),
+    )
     if isinstance(outcome, str):
         raise SignInError(outcome)
     return outcome

@@ -160,6 +160,7 @@ class AppState:
             pin or "",
             lockout_attempts=sec.lockout_attempts,
             lockout_minutes=sec.lockout_minutes,
+            site_code=self.settings.site.code,  # an operator of this site only (§1)
         )
         actor = actor_for(op)
         require_role(actor, needed)
