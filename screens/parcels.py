@@ -767,7 +767,11 @@ class ParcelsScreen(ModeScreen):
         settings = self.settings
 
         def fn(session: Session) -> tuple[list[parcels.ParcelRow], int | None]:
-            return parcels.find_for_pickup(session, settings, self._site_id(session), query)
+            site_id = self._site_id(session)
+            rows, selected = parcels.find_for_pickup(session, settings, site_id, query)
+            # A-6: the list shows the addressees for the identity check: a logged read
+            parcels.record_pickup_reads(session, site_id, rows)
+            return rows, selected
 
         def done(result: tuple[list[parcels.ParcelRow], int | None]) -> None:
             rows, selected = result
@@ -778,7 +782,7 @@ class ParcelsScreen(ModeScreen):
                 self._message("#pick-message", note)
                 self.query_one("#pick-table", PickTable).focus()
 
-        self.shiftdesk.run_db(fn, done)
+        self.shiftdesk.run_db(fn, done, write=True)
 
     def _refresh_pick(self) -> None:
         """Reload the waiting items of the units on the list (after a release or return)."""

@@ -956,6 +956,32 @@ def find_for_pickup(
     return list_parcels(session, settings, site_id, waiting=True, unit_ids=unit_ids, now=now), None
 
 
+def record_pickup_reads(session: Session, site_id: int, rows: Sequence[ParcelRow]) -> list[int]:
+    """A-6: the pickup list shows each addressee's name and unit so the desk can check the
+    collector's identity: a read of their record, logged once per resident shown.
+
+    Call it in a write transaction from the screen that shows ``rows``; returns the ids of
+    the residents recorded.
+    """
+    from shiftdesk.trail import record_resident_read
+
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    resident_ids = sorted(
+        {
+            rid
+            for rid in session.exec(
+                select(Parcel.resident_id).where(Parcel.site_id == site_id, col(Parcel.id).in_(ids))
+            ).all()
+            if rid is not None
+        }
+    )
+    for rid in resident_ids:
+        record_resident_read(session, rid, site_id=site_id, where="parcel pickup")
+    return resident_ids
+
+
 def waiting_by_shelf(session: Session, site_id: int) -> dict[str, int]:
     """H-12: items waiting at the desk, counted by shelf (for the handover digest).
 
