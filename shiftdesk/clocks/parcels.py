@@ -49,11 +49,18 @@ def waiting_days(received_at: datetime, now: datetime) -> int:
     return max(0, (as_utc(now) - as_utc(received_at)).days)
 
 
+def overdue_cutoff(now: datetime, remind_after_days: int) -> datetime:
+    """P-9: an item still waiting at ``now`` is overdue if it was checked in at or before
+    this instant. ``overdue`` judges one item by it; the statistics count the overdue items
+    in SQL against it (``received_at <= cutoff``), so both read the rule from here."""
+    return now - timedelta(days=remind_after_days)
+
+
 def overdue(
     *, received_at: datetime, done_at: datetime | None, now: datetime, remind_after_days: int
 ) -> bool:
     """Still at the desk ``remind_after_days`` after check-in (P-9's "one week")."""
-    return done_at is None and now - received_at >= timedelta(days=remind_after_days)
+    return done_at is None and received_at <= overdue_cutoff(now, remind_after_days)
 
 
 def in_quiet_hours(now: datetime, quiet_start: time, quiet_end: time, tz: str | ZoneInfo) -> bool:

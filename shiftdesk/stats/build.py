@@ -103,21 +103,29 @@ class Fetched:
     order_rows: list[Row[Any]]
     unfinished: list[Row[Any]]
     callback_rows: list[Row[Any]]
-    waiting: list[datetime]
 
 
-def fetch(conn: Connection, site_id: int, period: Period) -> Fetched:
+def fetch(
+    conn: Connection, site_id: int, period: Period, settings: Settings | None = None
+) -> Fetched:
+    """Every statement of the report. ``settings`` gives the parcel reminder rule (P-9) the
+    overdue count is taken with (default: the built-in default's)."""
+    from shiftdesk.clocks.parcels import overdue_cutoff
+
     start, end = period.start, period.end
+    remind_after = (settings or Settings()).parcels.remind_after_days
+    orders = queries.order_rows(conn, site_id, start, end)
     return Fetched(
-        counts=queries.counts(conn, site_id, start, end),
+        counts=queries.counts(
+            conn, site_id, start, end, overdue_cutoff=overdue_cutoff(end, remind_after)
+        ),
         calls=queries.calls_summary(conn, site_id, start, end),
         complaint_groups=queries.complaints_summary(conn, site_id, start, end),
         complaint_rows=queries.complaint_rows(conn, site_id, start, end),
-        order_groups=queries.orders_summary(conn, site_id, start, end),
-        order_rows=queries.order_rows(conn, site_id, start, end),
+        order_groups=queries.order_groups(orders),
+        order_rows=orders,
         unfinished=queries.unfinished_orders(conn, site_id, start, end),
         callback_rows=queries.callback_rows(conn, site_id, start, end),
-        waiting=queries.parcels_waiting(conn, site_id, start, end),
     )
 
 
@@ -274,14 +282,14 @@ def _callbacks(
     )
 
 
-def _parcels(data: Fetched, period: Period, settings: Settings) -> dict[str, Any]:
+def _parcels(data: Fetched) -> dict[str, Any]:
     summary = data.counts
-    waiting = data.waiting
     return {
         "received": summary["received"],
         "picked_up": summary["picked_up"],
-        "waiting": len(waiting),
-        "overdue_7d": judge.parcels_overdue(waiting, settings, period.end),
+        "waiting": summary["waiting"],
+        # P-9 at the end of the period, counted against the parcel clock's own cutoff
+        "overdue_7d": summary["overdue_7d"],
         "reminders_sent": summary["reminders_sent"],
         "returned": summary["returned"],
         "refused": summary["refused"],
@@ -338,7 +346,7 @@ def nightly_report(
     conn: Connection, settings: Settings, site: Row[Any], period: Period, now: datetime
 ) -> dict[str, Any]:
     """The day's report (S-1, S-2): calls, complaints, orders, parcels and every breach."""
-    return nightly_from(fetch(conn, site.id, period), settings, site, period, now)
+    return nightly_from(fetch(conn, site.id, period, settings), settings, site, period, now)
 
 
 def nightly_from(
@@ -365,7 +373,7 @@ def nightly_from(
         "calls": calls,
         "complaints": complaints,
         "work_orders": orders,
-        "parcels": _parcels(data, period, settings),
+        "parcels": _parcels(data),
         "breaches": _breach_list(breaches, period.tz, now),
     }
 
@@ -420,7 +428,7 @@ def period_report(
 ) -> dict[str, Any]:
     """Monthly (S-3, S-4, callbacks) and range (S-4 weekly, S-6 quarterly) reports."""
     start, end, tz = period.start, period.end, period.tz
-    data = fetch(conn, site.id, period)
+    data = fetch(conn, site.id, period, settings)
     calls, call_buckets = _calls(data)
     complaints, complaint_verdicts = _complaints(data, settings, now)
     complaints["by_department"] = queries.complaints_by_department(conn, site.id, start, end)
@@ -501,7 +509,7 @@ def period_report(
         "complaints": complaints,
         "work_orders": orders,
         "callbacks": callbacks,
-        "parcels": _parcels(data, period, settings),
+        "parcels": _parcels(data),
         "flags": {
             "unsatisfied_callbacks": len(callbacks["unsatisfied"]),
             "repeat_complaints": repeat_complaints,

@@ -2,13 +2,17 @@
 
 The statistics never decide "on time" themselves. For each record of the period the
 queries return a plain row (the record's timestamp columns); this module hands it to the
-area's clock builder (``clocks.workorders``, ``clocks.complaints``, ``clocks.callbacks``,
-``clocks.parcels``) and only tallies the ``Clock.state`` verdicts:
+area's clock builder (``clocks.workorders``, ``clocks.complaints``, ``clocks.callbacks``)
+and only tallies the ``Clock.state`` verdicts:
 
 - ``met`` -> on time; ``missed`` (done late) and ``breached`` (still open, past due) -> late;
 - ``running`` / ``warning`` (still open, not yet due) -> pending: counted apart, never
   guessed. A clock that runs past midnight (an order reported at 23:59 and dispatched at
   00:02) is judged on its real times, as the board judged it.
+
+The parcels overdue at the end of the period (P-9) are counted in SQL, against the instant
+``clocks.parcels.overdue_cutoff`` returns: the function ``clocks.parcels.overdue`` judges
+one item by, so the rule still has one implementation (``queries.counts``).
 """
 
 from __future__ import annotations
@@ -176,13 +180,3 @@ def callback_verdicts(rows: Iterable[Any], settings: Settings, now: datetime) ->
         return [clock] if clock is not None else []
 
     return _judge("callback", rows, build, now)
-
-
-def parcels_overdue(received: Iterable[datetime], settings: Settings, at: datetime) -> int:
-    """Items still waiting at ``at`` that the parcel clock calls overdue (P-9)."""
-    from shiftdesk.clocks.parcels import overdue
-
-    days = settings.parcels.remind_after_days
-    return sum(
-        1 for r in received if overdue(received_at=r, done_at=None, now=at, remind_after_days=days)
-    )

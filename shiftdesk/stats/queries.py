@@ -13,16 +13,17 @@ same whenever it is run.
 Each statement is built once per SQL dialect (``functools.cache``) with bound parameters
 (``:site_id``, ``:start``, ``:end`` ...) and executed with their values: building a Core
 statement costs about as much as running a small indexed query, and a report runs a dozen.
-The scalar counts share one statement (one round trip).
+Every single-number figure shares one statement (one round trip), each table's figures one
+pass over its rows with conditional aggregates (``COUNT(*) FILTER (WHERE ...)``).
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
+from collections import Counter, namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
+from functools import cache, reduce
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,8 +51,6 @@ SITE = _table("site")
 
 CATEGORIES = [c.value for c in Category]
 CHANNELS = [c.value for c in Channel]
-#: how long before a reminder's sending its not_before may lie (see the reminder counts)
-REMINDER_MARGIN = timedelta(days=2)
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -75,14 +74,7 @@ def _in(col: Any) -> Any:
 
 
 def _params(site_id: int, start: datetime, end: datetime, **more: Any) -> dict[str, Any]:
-    return {
-        "site_id": site_id,
-        "start": start,
-        "end": end,
-        "epoch": int(start.timestamp()),
-        "margin_start": start - REMINDER_MARGIN,
-        **more,
-    }
+    return {"site_id": site_id, "start": start, "end": end, "epoch": int(start.timestamp()), **more}
 
 
 def _hour_bucket(dialect: str, col: Any, whole_hours: bool) -> Any:
@@ -164,13 +156,13 @@ def _row_query(dialect: str, columns: Sequence[Any], finish: Any) -> RowQuery:
 
 
 def _run(conn: Connection, query: RowQuery, params: dict[str, Any]) -> list[Any]:
-    result = conn.execute(query.stmt, params)
+    rows = conn.execute(query.stmt, params).all()  # one fetchall, not a fetchone per row
     make, times = query.row._make, query.times
     if not times:
-        return [make(r) for r in result]
+        return [make(r) for r in rows]
     parse = datetime.fromisoformat
     out = []
-    for r in result:
+    for r in rows:
         values = list(r)
         for i in times:
             if values[i] is not None:
@@ -200,94 +192,137 @@ def site_rows(conn: Connection, code: str | None) -> list[Row[Any]]:
 # ---------------------------------------------------------------------------- scalar counts
 
 
+def _tally(table: sa.Table, *where: Any, **figures: Any) -> Any:
+    """One pass over ``table``'s rows matching ``where``: a count per figure, each under
+    its own extra condition (``None``: every row), as a one-row subquery."""
+    columns = [
+        (sa.func.count() if cond is None else sa.func.count().filter(cond)).label(name)
+        for name, cond in figures.items()
+    ]
+    return sa.select(*columns).select_from(table).where(*where).subquery()
+
+
+def _waiting_at_end() -> Any:
+    """The check-in times of the items at the desk at the end of the period, from indexed
+    columns: waiting now, plus picked up or returned since the end; refused items never
+    wait. "Checked in before the end" matches nearly every row of a year, so it is kept
+    away from the planner (``_unindexed``): the selective term's index must be used."""
+    site = PARCEL.c.site_id == _site()
+    before = _unindexed(PARCEL.c.received_at) < _end()
+    received = PARCEL.c.received_at
+    return sa.union_all(
+        sa.select(received).where(site, PARCEL.c.status == "waiting", before),
+        sa.select(received).where(site, PARCEL.c.picked_up_at >= _end(), before),
+        sa.select(received).where(
+            site, PARCEL.c.status == "returned", PARCEL.c.returned_at >= _end(), before
+        ),
+    ).subquery()
+
+
 @cache
 def _counts_stmt() -> Any:
-    """Every single-number count of a report, as scalar subqueries of one SELECT."""
-    order_site = ORDER.c.site_id == _site()
-    parcel_site = PARCEL.c.site_id == _site()
-    # sent_at has no index. An outbox message is never sent before its (indexed) not_before
-    # and its retries end within a day, so a week's margin keeps the count exact; a contact
-    # made by hand (phone, visit: notify.record_contact) has no not_before at all.
-    reminder = (
-        NOTIFICATION.c.site_id == _site(),
-        NOTIFICATION.c.kind == "reminder",
-        NOTIFICATION.c.status == "sent",
-        _in(NOTIFICATION.c.sent_at),
-    )
-    counts = {
-        # escalation only ever raises a complaint to hot or major (CP-9, CP-3): the indexed
-        # level narrows the search before the unindexed escalated_at; one equality each, as
-        # SQLite's planner would scan the table for "level IN (hot, major)"
-        **{
-            f"escalated_{level}": _count(
-                COMPLAINT,
-                COMPLAINT.c.site_id == _site(),
-                COMPLAINT.c.level == level,
-                _in(COMPLAINT.c.escalated_at),
-            )
-            for level in ("hot", "major")
-        },
-        "completed_in_period": _count(ORDER, order_site, _in(ORDER.c.completed_at)),
+    """Every single-number figure of a report in one SELECT: one pass per table and time
+    column (each on its index), the figures of a pass as conditional aggregates."""
+    waiting = _waiting_at_end()
+    parts = [
+        # the day's escalations (CP-9, CP-3), on the escalated_at index
+        _tally(
+            COMPLAINT,
+            COMPLAINT.c.site_id == _site(),
+            _in(COMPLAINT.c.escalated_at),
+            escalated=None,
+        ),
+        _tally(
+            ORDER, ORDER.c.site_id == _site(), _in(ORDER.c.completed_at), completed_in_period=None
+        ),
         # a refused item (P-1) never entered the desk: it counts as refused, not received
-        "received": _count(
-            PARCEL, parcel_site, _in(PARCEL.c.received_at), PARCEL.c.status != "refused"
+        _tally(
+            PARCEL,
+            PARCEL.c.site_id == _site(),
+            _in(PARCEL.c.received_at),
+            received=PARCEL.c.status != "refused",
+            refused=PARCEL.c.status == "refused",
         ),
-        "refused": _count(
-            PARCEL, parcel_site, PARCEL.c.status == "refused", _in(PARCEL.c.received_at)
+        _tally(PARCEL, PARCEL.c.site_id == _site(), _in(PARCEL.c.picked_up_at), picked_up=None),
+        _tally(
+            PARCEL,
+            PARCEL.c.site_id == _site(),
+            PARCEL.c.status == "returned",
+            _in(PARCEL.c.returned_at),
+            returned=None,
         ),
-        "picked_up": _count(PARCEL, parcel_site, _in(PARCEL.c.picked_up_at)),
-        "returned": _count(
-            PARCEL, parcel_site, PARCEL.c.status == "returned", _in(PARCEL.c.returned_at)
-        ),
-        "reminders_queued": _count(
+        # reminders sent in the period: queued by the outbox or made by hand (phone, visit)
+        _tally(
             NOTIFICATION,
-            NOTIFICATION.c.not_before >= sa.bindparam("margin_start", type_=UTCDateTime),
-            NOTIFICATION.c.not_before < _end(),
-            *reminder,
+            NOTIFICATION.c.site_id == _site(),
+            NOTIFICATION.c.kind == "reminder",
+            NOTIFICATION.c.status == "sent",
+            _in(NOTIFICATION.c.sent_at),
+            reminders_sent=None,
         ),
-        "reminders_by_hand": _count(NOTIFICATION, NOTIFICATION.c.not_before.is_(None), *reminder),
-    }
-    return sa.select(*(value.label(key) for key, value in counts.items()))
+        # P-9: the items waiting at the end, and those overdue by then; the cutoff is the
+        # parcel clock's own (clocks.parcels.overdue_cutoff), not a rule restated here
+        sa.select(
+            sa.func.count().label("waiting"),
+            sa.func.count()
+            .filter(waiting.c.received_at <= sa.bindparam("overdue_cutoff", type_=UTCDateTime))
+            .label("overdue_7d"),
+        ).subquery(),
+    ]
+    joined = reduce(lambda left, right: left.join(right, sa.true()), parts)
+    return sa.select(*(c for part in parts for c in part.c)).select_from(joined)
 
 
-def counts(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, int]:
-    """The period's single-number figures (escalations, completions, parcel movements)."""
-    row = conn.execute(_counts_stmt(), _params(site_id, start, end)).one()
-    out = {key: int(value or 0) for key, value in row._mapping.items()}
-    out["reminders_sent"] = out.pop("reminders_queued") + out.pop("reminders_by_hand")
-    out["escalated"] = out.pop("escalated_hot") + out.pop("escalated_major")
-    return out
+def counts(
+    conn: Connection, site_id: int, start: datetime, end: datetime, *, overdue_cutoff: datetime
+) -> dict[str, int]:
+    """The period's single-number figures: escalations, completions, parcel movements,
+    reminders, and the items waiting at the end with those overdue (checked in at or
+    before ``overdue_cutoff``, from ``clocks.parcels.overdue_cutoff``)."""
+    params = _params(site_id, start, end, overdue_cutoff=overdue_cutoff)
+    row = conn.execute(_counts_stmt(), params).one()
+    return {key: int(value or 0) for key, value in row._mapping.items()}
 
 
 # ---------------------------------------------------------------------------- calls
 
 
 @cache
-def _calls_stmt() -> Any:
+def _calls_stmt(dialect: str, whole_hours: bool) -> Any:
+    bucket = _hour_bucket(dialect, CALL.c.received_at, whole_hours).label("bucket")
     return (
-        sa.select(CALL.c.category, CALL.c.channel, CALL.c.night, sa.func.count())
+        sa.select(bucket, CALL.c.category, CALL.c.channel, CALL.c.night, sa.func.count())
         .where(CALL.c.site_id == _site(), _in(CALL.c.received_at))
-        .group_by(CALL.c.category, CALL.c.channel, CALL.c.night)
+        .group_by(bucket, CALL.c.category, CALL.c.channel, CALL.c.night)
     )
 
 
 def calls_summary(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Total, by category, by channel, night calls (R-5) in one group-by; calls per hour."""
+    """Total, by category, by channel, night calls (R-5) and calls per hour: one group-by."""
     by_category = _zeros(CATEGORIES)
     by_channel = _zeros(CHANNELS)
+    buckets: dict[int, int] = {}
     total = night = 0
-    for category, channel, is_night, n in conn.execute(_calls_stmt(), _params(site_id, start, end)):
+    stmt = _calls_stmt(conn.dialect.name, whole_hour_zone(start))
+    hours: dict[Any, int] = {}
+    for bucket, category, channel, is_night, n in conn.execute(
+        stmt, _params(site_id, start, end)
+    ).all():
         total += n
         by_category[category] = by_category.get(category, 0) + n
         by_channel[channel] = by_channel.get(channel, 0) + n
+        hours[bucket] = hours.get(bucket, 0) + n
         if is_night:
             night += n
+    for bucket, n in hours.items():
+        index = hour_index(bucket, start)
+        buckets[index] = buckets.get(index, 0) + n
     return {
         "total": total,
         "by_category": by_category,
         "by_channel": by_channel,
         "night_calls": night,
-        "buckets": hourly_counts(conn, CALL, "received_at", site_id, start, end),
+        "buckets": buckets,
     }
 
 
@@ -468,43 +503,31 @@ def repeated_complaints(
 
 
 @cache
-def _orders_stmt() -> Any:
-    completed = _done_by(ORDER.c.completed_at)
-    cancelled = sa.and_(sa.not_(completed), _done_by(ORDER.c.cancelled_at))
-    state = sa.case((completed, "completed"), (cancelled, "cancelled"), else_="uncompleted").label(
-        "state"
-    )
-    rework = sa.case((ORDER.c.rework_of_id.is_not(None), 1), else_=0).label("rework")
-    return (
-        sa.select(
-            ORDER.c.trade,
-            ORDER.c.priority,
-            ORDER.c.assignee,
-            state,
-            rework,
-            sa.func.count().label("n"),
-        )
-        .where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at))
-        .group_by(ORDER.c.trade, ORDER.c.priority, ORDER.c.assignee, state, rework)
-    )
-
-
-def orders_summary(
-    conn: Connection, site_id: int, start: datetime, end: datetime
-) -> list[tuple[Any, ...]]:
-    """The period's orders (by reported time) as they stood at its end, by trade, priority
-    and assignee: completed before the end; cancelled (and not completed) before it;
-    uncompleted (S-1): neither. rework: orders that redo an earlier one (返修)."""
-    return [tuple(r) for r in conn.execute(_orders_stmt(), _params(site_id, start, end))]
-
-
-@cache
 def _order_rows_query(dialect: str) -> RowQuery:
+    """The period's orders, one row each: the columns the order clocks read, and what the
+    figures group by (trade, priority, assignee, the state at the end, rework).
+
+    The state is as things stood at the period's end: completed before the end; cancelled
+    (and not completed) before it; uncompleted (S-1): neither. rework: the order redoes an
+    earlier one (返修). One pass serves the clocks and the counts alike: a separate GROUP BY
+    would read the same rows again (it cost more than the whole rest of the orders' work).
+    """
     from shiftdesk.clocks.workorders import OrderLike
 
+    completed = _done_by(ORDER.c.completed_at)
+    cancelled = sa.and_(sa.not_(completed), _done_by(ORDER.c.cancelled_at))
+    state = sa.case((completed, "completed"), (cancelled, "cancelled"), else_="uncompleted")
+    rework = sa.case((ORDER.c.rework_of_id.is_not(None), 1), else_=0)
+    columns = [
+        *_clock_columns(ORDER, OrderLike),
+        ORDER.c.trade,
+        ORDER.c.assignee,
+        state.label("state"),
+        rework.label("rework"),
+    ]
     return _row_query(
         dialect,
-        _clock_columns(ORDER, OrderLike),
+        columns,
         lambda q: q.where(ORDER.c.site_id == _site(), _in(ORDER.c.reported_at)).order_by(
             ORDER.c.reported_at, ORDER.c.id
         ),
@@ -512,8 +535,16 @@ def _order_rows_query(dialect: str) -> RowQuery:
 
 
 def order_rows(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
-    """The period's orders (by reported time) as plain rows for the work-order clocks."""
+    """The period's orders (by reported time) as plain rows for the work-order clocks and
+    the order counts (see ``_order_rows_query``)."""
     return _run(conn, _order_rows_query(conn.dialect.name), _params(site_id, start, end))
+
+
+def order_groups(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The orders fetched by ``order_rows`` counted by trade, priority, assignee, state at
+    the end and rework: ``(trade, priority, assignee, state, rework, n)``."""
+    counted = Counter((r.trade, r.priority, r.assignee, r.state, r.rework) for r in rows)
+    return [(*key, n) for key, n in counted.items()]
 
 
 @cache
@@ -620,8 +651,15 @@ def repeated_repairs(
 
 @cache
 def _callback_rows_query(dialect: str) -> RowQuery:
+    # a complaint's resolution is looked up only for a callback about a complaint (COALESCE
+    # stops at the order's completion): a join would make PostgreSQL hash every complaint
+    resolved = (
+        sa.select(COMPLAINT.c.resolved_at)
+        .where(COMPLAINT.c.id == CALLBACK.c.complaint_id)
+        .scalar_subquery()
+    )
     started = sa.type_coerce(
-        sa.func.coalesce(ORDER.c.completed_at, COMPLAINT.c.resolved_at), ORDER.c.completed_at.type
+        sa.func.coalesce(ORDER.c.completed_at, resolved), ORDER.c.completed_at.type
     )
     columns = [
         CALLBACK.c.id,
@@ -638,11 +676,7 @@ def _callback_rows_query(dialect: str) -> RowQuery:
         dialect,
         columns,
         lambda q: (
-            q.select_from(
-                CALLBACK.outerjoin(ORDER, ORDER.c.id == CALLBACK.c.work_order_id).outerjoin(
-                    COMPLAINT, COMPLAINT.c.id == CALLBACK.c.complaint_id
-                )
-            )
+            q.select_from(CALLBACK.outerjoin(ORDER, ORDER.c.id == CALLBACK.c.work_order_id))
             .where(CALLBACK.c.site_id == _site(), _in(CALLBACK.c.due_at))
             .order_by(CALLBACK.c.due_at, CALLBACK.c.id)
         ),
@@ -724,39 +758,3 @@ def unsatisfied_callbacks(
 ) -> list[Row[Any]]:
     """Unsatisfactory callbacks made in the period, with what they were about (S-6)."""
     return list(conn.execute(_unsatisfied_stmt(), _params(site_id, start, end)))
-
-
-# ---------------------------------------------------------------------------- parcels
-
-
-@cache
-def _waiting_query(dialect: str) -> RowQuery:
-    site = PARCEL.c.site_id == _site()
-    before = _unindexed(PARCEL.c.received_at) < _end()
-    waiting_now = _row_query(
-        dialect,
-        [PARCEL.c.received_at],
-        lambda q: q.where(site, PARCEL.c.status == "waiting", before),
-    )
-    picked_since = _row_query(
-        dialect,
-        [PARCEL.c.received_at],
-        lambda q: q.where(site, PARCEL.c.picked_up_at >= _end(), before),
-    )
-    returned_since = _row_query(
-        dialect,
-        [PARCEL.c.received_at],
-        lambda q: q.where(
-            site, PARCEL.c.status == "returned", PARCEL.c.returned_at >= _end(), before
-        ),
-    )
-    stmt = sa.union_all(waiting_now.stmt, picked_since.stmt, returned_since.stmt)
-    return RowQuery(stmt, waiting_now.times, waiting_now.row)
-
-
-def parcels_waiting(conn: Connection, site_id: int, start: datetime, end: datetime) -> list[Any]:
-    """The check-in times of the items at the desk at the end of the period, for the parcel
-    clock (P-9). Assembled from indexed columns: waiting now, plus picked up or returned
-    since the end; refused items never wait."""
-    rows = _run(conn, _waiting_query(conn.dialect.name), _params(site_id, start, end))
-    return [r.received_at for r in rows]
