@@ -289,34 +289,40 @@ def counts(
 
 @cache
 def _calls_stmt(dialect: str, whole_hours: bool) -> Any:
+    """The period's calls by hour, each hour's counts by category, by channel and at night
+    (R-5) as conditional aggregates: one pass, 24 rows for a day (a GROUP BY on all four
+    would sort every call of the day)."""
     bucket = _hour_bucket(dialect, CALL.c.received_at, whole_hours).label("bucket")
+    figures = [
+        sa.func.count().label("total"),
+        *(sa.func.count().filter(CALL.c.category == c).label(f"cat_{c}") for c in CATEGORIES),
+        *(sa.func.count().filter(CALL.c.channel == c).label(f"chan_{c}") for c in CHANNELS),
+        sa.func.count().filter(CALL.c.night.is_(True)).label("night"),
+    ]
     return (
-        sa.select(bucket, CALL.c.category, CALL.c.channel, CALL.c.night, sa.func.count())
+        sa.select(bucket, *figures)
         .where(CALL.c.site_id == _site(), _in(CALL.c.received_at))
-        .group_by(bucket, CALL.c.category, CALL.c.channel, CALL.c.night)
+        .group_by(bucket)
     )
 
 
 def calls_summary(conn: Connection, site_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Total, by category, by channel, night calls (R-5) and calls per hour: one group-by."""
+    """Total, by category, by channel, night calls (R-5) and calls per hour: one pass."""
     by_category = _zeros(CATEGORIES)
     by_channel = _zeros(CHANNELS)
     buckets: dict[int, int] = {}
     total = night = 0
     stmt = _calls_stmt(conn.dialect.name, whole_hour_zone(start))
-    hours: dict[Any, int] = {}
-    for bucket, category, channel, is_night, n in conn.execute(
-        stmt, _params(site_id, start, end)
-    ).all():
+    ncat = len(CATEGORIES)
+    for bucket, n, *figures in conn.execute(stmt, _params(site_id, start, end)).all():
         total += n
-        by_category[category] = by_category.get(category, 0) + n
-        by_channel[channel] = by_channel.get(channel, 0) + n
-        hours[bucket] = hours.get(bucket, 0) + n
-        if is_night:
-            night += n
-    for bucket, n in hours.items():
         index = hour_index(bucket, start)
         buckets[index] = buckets.get(index, 0) + n
+        for key, value in zip(CATEGORIES, figures[:ncat], strict=True):
+            by_category[key] += value
+        for key, value in zip(CHANNELS, figures[ncat:-1], strict=True):
+            by_channel[key] += value
+        night += figures[-1]
     return {
         "total": total,
         "by_category": by_category,
@@ -578,7 +584,7 @@ def unfinished_orders(
     conn: Connection, site_id: int, start: datetime, end: datetime
 ) -> list[Row[Any]]:
     """The period's orders neither completed nor cancelled by its end (S-2, R-13)."""
-    return list(conn.execute(_unfinished_stmt(), _params(site_id, start, end)))
+    return list(conn.execute(_unfinished_stmt(), _params(site_id, start, end)).all())
 
 
 @cache
