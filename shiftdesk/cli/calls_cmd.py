@@ -96,9 +96,7 @@ def log(
     check_format(fmt, ("table", "json"))
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
+    site_id = st.site_id()
     received = parse_instant(at, settings.site.timezone) if at else None
     trades = settings.workorders.trades
     default_trade = "other" if "other" in trades else (trades[0] if trades else "")
@@ -201,15 +199,14 @@ def list_(
     st = state(ctx)
     settings = st.settings
     tz = settings.site.timezone
-    site = st.site()
-    assert site.id is not None
+    site_id = st.site_id()
     with read_session(st.engine()) as session:
         if text:
             chosen = parse_day(day) if day else None
-            rows = search(session, site.id, text=text, day=chosen, tz=tz)
+            rows = search(session, site_id, text=text, day=chosen, tz=tz)
         else:
             chosen = parse_day(day) if day else to_local(utcnow(), tz).date()
-            rows = calls_on(session, site.id, chosen, tz)
+            rows = calls_on(session, site_id, chosen, tz)
     out = [_call_dict(r, settings) for r in rows]
     title = t("calls.cli.list_title", count=len(out))
     if fmt != "table":
@@ -300,11 +297,10 @@ def complaints_list(
 
     check_format(fmt)
     st = state(ctx)
-    site = st.site()
-    assert site.id is not None
+    site_id = st.site_id()
     now = utcnow()
     with read_session(st.engine()) as session:
-        rows = list_complaints(session, site.id, open_only=open_only)
+        rows = list_complaints(session, site_id, open_only=open_only)
     out = [_complaint_dict(r, st.settings, now) for r in rows]
     title = t("complaints.cli.list_title", count=len(out))
     if fmt != "table":
@@ -336,19 +332,16 @@ def complaints_mark(
 ) -> None:
     """Record progress: the department reported, the customer answered, resolved, closed."""
     from shiftdesk.complaints import mark
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
     from shiftdesk.timeutil import parse_instant
 
     st = state(ctx)
-    site = st.site()
+    site_id = st.site_id()
     when = parse_instant(at, st.settings.site.timezone) if at else None
-    complaint = transact(
-        st.engine(),
+    complaint = st.write(
         lambda s: mark(
-            s, complaint_id, step.strip(), settings=st.settings, site_id=site.id, at=when
-        ),
-        actor=st.actor(),
+            s, complaint_id, step.strip(), settings=st.settings, site_id=site_id, at=when
+        )
     )
     typer.echo(
         t(
@@ -370,25 +363,22 @@ def complaints_callback(
     """Record the callback of a resolved complaint (CB-1); it closes the complaint unless the
     complainant could not be reached (CB-6: then it stays due and is chased)."""
     from shiftdesk.complaints import record_callback
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
     from shiftdesk.timeutil import parse_instant
 
     st = state(ctx)
-    site = st.site()
+    site_id = st.site_id()
     when = parse_instant(at, st.settings.site.timezone) if at else None
-    complaint = transact(
-        st.engine(),
+    complaint = st.write(
         lambda s: record_callback(
             s,
             complaint_id,
             outcome=outcome,
             note=note,
             settings=st.settings,
-            site_id=site.id,
+            site_id=site_id,
             at=when,
-        ),
-        actor=st.actor(),
+        )
     )
     typer.echo(
         t(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -20,10 +21,13 @@ from shiftdesk.i18n import set_locale
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
     from shiftdesk.config import Settings
     from shiftdesk.db import Actor
     from shiftdesk.models import Role, Site
+
+T = TypeVar("T")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -130,6 +134,18 @@ class AppState:
         with read_session(self.engine()) as session:
             return get_site(session, self.settings.site.code)
 
+    def site_id(self) -> int:
+        """The configured site's id (an unknown site code is a usage error, exit 2)."""
+        site = self.site()
+        assert site.id is not None
+        return site.id
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` as one audited transaction under the scripted actor (``actor``)."""
+        from shiftdesk.db import transact
+
+        return transact(self.engine(), fn, actor=self.actor())
+
     def actor(self) -> Actor:
         """Who a scripted write is recorded under: --operator / SHIFTDESK_OPERATOR or system."""
         from shiftdesk.db import SYSTEM, read_session
@@ -141,7 +157,9 @@ class AppState:
         with read_session(self.engine()) as session:
             op = find_operator(session, self.operator)
         if not op.active:
-            fail(f"operator {op.name} is disabled")
+            from shiftdesk.i18n import t
+
+            fail(t("cli.operator_disabled", name=op.name))
         return actor_for(op)
 
     def authenticated_actor(self, needed: Role, *, pin: str | None = None) -> Actor:
@@ -150,7 +168,7 @@ class AppState:
         from shiftdesk.security import actor_for, authenticate, require_role
 
         if not self.operator:
-            fail(f"this needs --operator NAME (with the {needed.value} role) and their PIN")
+            fail(t("cli.needs_operator", role=t(f"role.{needed.value}")))
         if pin is None:
             pin = typer.prompt(t("cli.pin_prompt"), hide_input=True)
         sec = self.settings.security
@@ -209,10 +227,12 @@ def emit(
             table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
         Console().print(table)
     else:
-        fail(f"unknown format {fmt!r}; expected table, json or csv")
+        check_format(fmt)
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json", "csv")) -> str:
     if fmt not in allowed:
-        fail(f"unknown format {fmt!r}; expected {', '.join(allowed)}")
+        from shiftdesk.i18n import t
+
+        fail(t("cli.unknown_format", value=fmt, allowed=", ".join(allowed)))
     return fmt

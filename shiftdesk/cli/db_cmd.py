@@ -45,7 +45,7 @@ def backup(
     if not is_sqlite(engine):
         fail(t("cli.backup.postgres"))
     if path.exists():
-        fail(f"{path} exists; choose a new file name", EXIT_FAILURE)
+        fail(t("cli.backup.exists", path=path), EXIT_FAILURE)
     size = backup_sqlite(engine, path)
     typer.echo(t("cli.backup.done", path=path, size=size))
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from shiftdesk.cli.common import emit, fail, state
+from shiftdesk.cli.common import check_format, emit, fail, state
 
 if TYPE_CHECKING:
     from shiftdesk.chain import Problem, VerifyReport
@@ -47,8 +47,7 @@ def show(
     from shiftdesk.i18n import t
     from shiftdesk.timeutil import parse_day
 
-    if fmt not in ("text", "json", "md"):
-        fail(f"unknown format {fmt!r}; expected text, json or md")
+    check_format(fmt, ("text", "json", "md"))
     if shift is not None and day is not None:
         fail(t("handover.cli.shift_or_date"))
     the_day: date | None = parse_day(day) if day is not None else None
@@ -275,11 +274,10 @@ def pending(
 
     check_format(fmt)
     st = state(ctx)
-    site = st.site()
-    assert site.id is not None
+    site_id = st.site_id()
     tz = st.settings.site.timezone
     with read_session(st.engine()) as session:
-        shifts = handover.awaiting_countersign(session, site.id)
+        shifts = handover.awaiting_countersign(session, site_id)
         names = handover.operator_names(
             session, [x for s in shifts for x in (s.outgoing_id, s.incoming_id)]
         )
@@ -361,8 +359,7 @@ def verify(
     """Check the duty log's hash chain and the database's integrity; exit 1 if anything broke."""
     from shiftdesk.chain import verify as run_verify
 
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r}; expected text or json")
+    check_format(fmt, ("text", "json"))
     st = state(ctx)
     engine = st.engine()
     report = run_verify(engine, site_code=site)

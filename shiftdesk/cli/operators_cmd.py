@@ -52,7 +52,9 @@ def add(
     try:
         role_enum = Role(role)
     except ValueError:
-        fail(f"unknown role {role!r}; expected operator, supervisor, manager or admin")
+        from shiftdesk.i18n import t
+
+        fail(t("cli.unknown_role", value=role))
     actor = _admin(ctx)
     if pin is None:
         pin = typer.prompt(t("cli.pin_prompt"), hide_input=True)

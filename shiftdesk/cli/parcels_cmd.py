@@ -111,17 +111,13 @@ def checkin(
     reason, and the command exits 2 so a script knows the courier must take it back.
     """
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
     from shiftdesk.timeutil import parse_instant
 
     check_format(fmt, ("table", "json"))
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
-    actor = st.actor()
+    site_id = st.site_id()
     received = parse_instant(at, settings.site.timezone) if at else None
     req = parcels.CheckInRequest(
         tracking=tracking,
@@ -137,16 +133,10 @@ def checkin(
         notify=not no_notify,
     )
     try:
-        result = transact(
-            st.engine(), lambda s: parcels.check_in(s, settings, site_id, req), actor=actor
-        )
+        result = st.write(lambda s: parcels.check_in(s, settings, site_id, req))
     except parcels.NotAResident as err:
         why = reason.strip() or f"{t('parcels.refused_default_reason')}: {err.message}"
-        refused = transact(
-            st.engine(),
-            lambda s: parcels.refuse(s, settings, site_id, req, why[:200]),
-            actor=actor,
-        )
+        refused = st.write(lambda s: parcels.refuse(s, settings, site_id, req, why[:200]))
         fail(t("parcels.cli.refused", message=err.message, id=refused.id))
     p = result.parcel
     notice = "suppressed" if result.suppressed else ("queued" if result.notifications else "none")
@@ -202,23 +192,16 @@ def pickup(
 ) -> None:
     """Release items to the resident or a proxy; an item already released exits 2."""
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
 
     check_format(fmt, ("table", "json"))
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
+    site_id = st.site_id()
     who = parcels.Pickup(
         by=by, id_type=id_type, id_last4=id_last4, proxy_name=proxy_name, proxy_phone=proxy_phone
     )
-    rows: list[Parcel] = transact(
-        st.engine(),
-        lambda s: parcels.release(s, settings, site_id, ids, who),
-        actor=st.actor(),
-    )
+    rows: list[Parcel] = st.write(lambda s: parcels.release(s, settings, site_id, ids, who))
     out = [
         {
             "parcel_id": p.id,
@@ -258,19 +241,12 @@ def return_(
 ) -> None:
     """Return an item to the sender (P-20), with the reason."""
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
 
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
-    p = transact(
-        st.engine(),
-        lambda s: parcels.return_to_sender(s, settings, site_id, parcel_id, reason),
-        actor=st.actor(),
-    )
+    site_id = st.site_id()
+    p = st.write(lambda s: parcels.return_to_sender(s, settings, site_id, parcel_id, reason))
     typer.echo(t("parcels.cli.returned", id=p.id, tracking=p.tracking))
 
 
@@ -346,20 +322,13 @@ def remind(
     sends nothing. Exits 1 if a notification failed (it stays queued and is retried).
     """
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
 
     check_format(fmt, ("table", "json"))
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
-    outcomes = transact(
-        st.engine(),
-        lambda s: parcels.send_reminders(s, settings, site_id, dry_run=dry_run),
-        actor=st.actor(),
-    )
+    site_id = st.site_id()
+    outcomes = st.write(lambda s: parcels.send_reminders(s, settings, site_id, dry_run=dry_run))
     report = None if dry_run else _deliver(st, site_id)
     rows = [
         {
@@ -418,18 +387,13 @@ def contact(
 ) -> None:
     """Record a contact made by hand (phone call, home visit, note in the mailbox)."""
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
 
     st = state(ctx)
     settings = st.settings
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
-    p = transact(
-        st.engine(),
-        lambda s: parcels.record_contact(s, settings, site_id, parcel_id, method=method, note=note),
-        actor=st.actor(),
+    site_id = st.site_id()
+    p = st.write(
+        lambda s: parcels.record_contact(s, settings, site_id, parcel_id, method=method, note=note)
     )
     typer.echo(t("parcels.cli.contacted", tracking=p.tracking, n=p.reminders))
 
@@ -447,16 +411,14 @@ def outbox(
     from sqlmodel import col, select
 
     from shiftdesk import notify
-    from shiftdesk.db import read_session, transact
+    from shiftdesk.db import read_session
     from shiftdesk.models import Notification
 
     check_format(fmt)
     st = state(ctx)
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
+    site_id = st.site_id()
     if retry:
-        transact(st.engine(), lambda s: notify.requeue(s, site_id), actor=st.actor())
+        st.write(lambda s: notify.requeue(s, site_id))
     if retry or send:
         _deliver(st, site_id)
     with read_session(st.engine()) as session:
@@ -503,20 +465,17 @@ def do_not_notify(
 ) -> None:
     """P-8: stop (or resume) notifying a resident; the request is recorded."""
     from shiftdesk import parcels
-    from shiftdesk.db import transact
     from shiftdesk.i18n import t
 
     st = state(ctx)
-    site = st.site()
-    assert site.id is not None
-    site_id = site.id
+    site_id = st.site_id()
 
     def _set(session: Session) -> Resident:
         _, resident = parcels.resolve_recipient(session, site_id, unit=unit, name=name)
         assert resident.id is not None
         return parcels.set_do_not_notify(session, resident.id, on=not off, note=note)
 
-    resident = transact(st.engine(), _set, actor=st.actor())
+    resident = st.write(_set)
     key = "parcels.cli.dnd_off" if off else "parcels.cli.dnd_on"
     typer.echo(t(key, name=resident.name))
 
