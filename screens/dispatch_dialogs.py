@@ -27,7 +27,7 @@ from shiftdesk.clocks import Clock, ClockState
 from shiftdesk.errors import ConflictError, ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.timeutil import to_local, utcnow
-from shiftdesk.workorders import OUTCOMES, BoardRow, get_order
+from shiftdesk.workorders import OUTCOMES, BoardRow, BreachKey, get_order
 
 V = TypeVar("V")
 
@@ -291,7 +291,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
         *,
         tz: str,
         warn_seconds: int,
-        acked: dict[tuple[int, str, str], tuple[str, datetime]],
+        acked: dict[BreachKey, tuple[str, datetime]],
         labels: Callable[[str, str], str],
     ) -> None:
         super().__init__()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -33,13 +34,14 @@ from textual.notifications import Notification, Notify
 
 from shiftdesk.changes import ChangeWatcher
 from shiftdesk.clocks import Clock
-from shiftdesk.clocks.workorders import open_clocks
+from shiftdesk.clocks.workorders import OrderRules, open_clocks, order_rules
 from shiftdesk.config import Settings
 from shiftdesk.db import read_session
 from shiftdesk.i18n import t
 from shiftdesk.timeutil import utcnow
 from shiftdesk.workorders import (
     BoardRow,
+    BreachKey,
     acked_breaches,
     acknowledge_breaches,
     breach_key,
@@ -55,7 +57,7 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 _RELEVANT = {"*", "work_order", "breach_ack", "unit", "callback"}
 
 
-DueEntry = tuple[datetime, int, str, tuple[int, str, str]]
+DueEntry = tuple[datetime, int, str, BreachKey]
 StaticKey = tuple[int, datetime, int]
 
 
@@ -69,9 +71,17 @@ class FeedRow:
 
     row: BoardRow
     clocks: list[Clock]
-    haystack: str
     skey: StaticKey
     dues: list[DueEntry]
+
+    @functools.cached_property
+    def haystack(self) -> str:
+        """What the board's search matches, lower-cased; built at the first search."""
+        row = self.row
+        return " ".join(
+            (str(row.id), row.unit_code, row.location, row.summary, row.reporter_name,
+             row.reporter_phone, row.assignee, row.team)
+        ).lower()  # fmt: skip
 
     @property
     def id(self) -> int:
@@ -89,17 +99,12 @@ class FeedRow:
         return bool(self.clocks) and now > self.clocks[0].due_at
 
 
-def feed_row(row: BoardRow, settings: Settings) -> FeedRow:
-    text = " ".join(
-        (str(row.id), row.unit_code, row.location, row.summary, row.reporter_name,
-         row.reporter_phone, row.assignee, row.team)
-    ).lower()  # fmt: skip
-    clocks = open_clocks(row, settings)
+def feed_row(row: BoardRow, settings: Settings, rules: OrderRules | None = None) -> FeedRow:
+    clocks = open_clocks(row, settings, rules=rules)
     due = clocks[0].due_at if clocks else _FAR
     return FeedRow(
         row=row,
         clocks=clocks,
-        haystack=text,
         skey=(0 if row.priority == "emergency" else 1, due, row.id),
         dues=[(c.due_at, row.id, c.kind, breach_key(row.id, c.kind, c.due_at)) for c in clocks],
     )
@@ -116,7 +121,7 @@ def _remove(items: list[Any], item: Any) -> None:
 class FeedDiff:
     rows: list[FeedRow]
     removed: set[int]
-    acked: dict[tuple[int, str, str], tuple[str, datetime]]
+    acked: dict[BreachKey, tuple[str, datetime]]
     full: bool
 
 
@@ -138,13 +143,13 @@ class DispatchFeed:
         self.app = app
         self.rows: dict[int, FeedRow] = {}
         self.sorted_ids: list[int] = []
-        self.acked: dict[tuple[int, str, str], tuple[str, datetime]] = {}
+        self.acked: dict[BreachKey, tuple[str, datetime]] = {}
         self.loaded = False
         self.breached_count = 0
         self.unacked: list[tuple[int, str, datetime]] = []
         self._dues: list[DueEntry] = []
         self._static: list[StaticKey] = []
-        self._unacked_keys: set[tuple[int, str, str]] = set()
+        self._unacked_keys: set[BreachKey] = set()
         self._alarm_dirty = True
         self._check_new = False
         self._pending_emergencies: list[FeedRow] = []
@@ -156,7 +161,7 @@ class DispatchFeed:
         self._applied = asyncio.Event()
         self._thread_versions: dict[int, int] = {}
         self._last_tick: datetime | None = None
-        self._alarmed: set[tuple[int, str, str]] = set()
+        self._alarmed: set[BreachKey] = set()
         self._emergencies_seen: set[int] = set()
         self._alarm_note: Notification | None = None
         self._alarm_text = ""
@@ -215,7 +220,7 @@ class DispatchFeed:
         watcher = self._watcher = ChangeWatcher(self.app.engine)
         try:
             while self._running() and self.app.site is None:
-                self._stop.wait(0.1)
+                self._stop.wait(0.02)  # the app loads it at start-up, in a worker
             with contextlib.suppress(Exception):  # the next wait() reconnects
                 watcher.start()
             first = True
@@ -248,17 +253,22 @@ class DispatchFeed:
         site = self.app.site
         assert site is not None and site.id is not None
         settings = self.settings
+        known = self._thread_versions
         with read_session(self.app.engine) as session:
-            versions = open_versions(session, site_id=site.id)
-            known = self._thread_versions
-            changed = [i for i, v in versions.items() if known.get(i) != v]
-            full = len(changed) > max(200, len(versions) // 2)
-            if full:
+            if not known:  # the first read (or nothing open): every row, no diff to make
                 rows = load_rows(session, site_id=site.id)
-            elif changed:
-                rows = load_rows(session, site_id=site.id, ids=changed)
+                versions = {r.id: r.version for r in rows}
+                full = True
             else:
-                rows = []
+                versions = open_versions(session, site_id=site.id)
+                changed = [i for i, v in versions.items() if known.get(i) != v]
+                full = len(changed) > max(200, len(versions) // 2)
+                if full:
+                    rows = load_rows(session, site_id=site.id)
+                elif changed:
+                    rows = load_rows(session, site_id=site.id, ids=changed)
+                else:
+                    rows = []
             acked = acked_breaches(session, site_id=site.id)
         removed = set(known) - set(versions)
         self._thread_versions = {r.id: r.version for r in rows} if full else dict(known)
@@ -267,8 +277,12 @@ class DispatchFeed:
                 self._thread_versions.pop(gone, None)
             for r in rows:
                 self._thread_versions[r.id] = r.version
+        rules = order_rules(settings)  # looked up once per read, not per order
         return FeedDiff(
-            rows=[feed_row(r, settings) for r in rows], removed=removed, acked=acked, full=full
+            rows=[feed_row(r, settings, rules) for r in rows],
+            removed=removed,
+            acked=acked,
+            full=full,
         )
 
     # ------------------------------------------------------------------ the UI thread

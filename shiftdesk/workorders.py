@@ -580,9 +580,14 @@ def mark_rained(
 # ---------------------------------------------------------------------------- breaches
 
 
-def breach_key(order_id: int, kind: str, due_at: datetime) -> tuple[int, str, str]:
-    """How a breach is identified (and acknowledged): order, clock kind, due time."""
-    return (order_id, kind, as_utc(due_at).replace(microsecond=0).isoformat())
+#: a breach: (order id, clock kind, due time in whole seconds since the epoch)
+BreachKey = tuple[int, str, int]
+
+
+def breach_key(order_id: int, kind: str, due_at: datetime) -> BreachKey:
+    """How a breach is identified (and acknowledged): order, clock kind, due time (to the
+    second; a number, not text: the board makes one for each of 10,000 open clocks)."""
+    return (order_id, kind, int(as_utc(due_at).timestamp()))
 
 
 def breaches_of(
@@ -702,6 +707,28 @@ def _row(values: Iterable[object]) -> BoardRow:
     return BoardRow(*v)  # type: ignore[arg-type]
 
 
+#: positions of the date-time columns in ``_ROW_COLUMNS``
+_TIMES = tuple(i for i, c in enumerate(_ROW_COLUMNS) if c.key.endswith("_at"))
+
+
+def _text_rows(rows: Iterable[Any]) -> list[BoardRow]:
+    """SQLite rows read raw, date-times as stored (UTC text): parsed by the C
+    ``datetime.fromisoformat`` into the same aware UTC values ``UTCDateTime`` gives. The
+    board reads 10,000 open orders at start-up; SQLAlchemy's row and type processing was
+    half of that read (docs/performance.md)."""
+    parse = datetime.fromisoformat
+    times = _TIMES
+    out = []
+    for raw in rows:
+        v = list(raw)
+        for i in times:
+            if v[i] is not None:
+                v[i] = parse(v[i] + "+00:00")
+        v[7] = v[7] or ""
+        out.append(BoardRow(*v))
+    return out
+
+
 def open_stage() -> Any:
     """``work_order.stage IN (<open stages>)`` with the values inline, not bound: only then
     can SQLite (and PostgreSQL) prove the query fits the partial index ``ix_work_order_open``
@@ -721,25 +748,39 @@ def load_rows(
     chunk: int = 500,
 ) -> list[BoardRow]:
     """Board rows of a site's orders (open ones by default), or of the given ids only."""
+    from sqlalchemy import String, type_coerce
     from sqlalchemy import select as core_select
 
+    conn = session.connection()
+    raw = conn.dialect.name == "sqlite"
+    columns = _ROW_COLUMNS
+    if raw:  # date-times as their stored text, parsed in _text_rows
+        columns = [
+            type_coerce(c, String).label(c.key) if i in _TIMES else c
+            for i, c in enumerate(_ROW_COLUMNS)
+        ]
     base = (
-        core_select(*_ROW_COLUMNS)
+        core_select(*columns)
         .select_from(WorkOrder)
         .outerjoin(Unit, col(Unit.id) == col(WorkOrder.unit_id))
         .where(col(WorkOrder.site_id) == site_id)
     )
     if open_only:
         base = base.where(open_stage())
-    if ids is None:
-        result = session.connection().execute(base.order_by(col(WorkOrder.id)))
+
+    def run(query: Any) -> list[BoardRow]:
+        result = conn.execute(query)
+        if raw:
+            return _text_rows(result.cursor.fetchall())  # the DB-API rows, unprocessed
         return [_row(r) for r in result]
+
+    if ids is None:
+        return run(base.order_by(col(WorkOrder.id)))
     wanted = sorted(set(ids))
     rows: list[BoardRow] = []
     for start in range(0, len(wanted), chunk):
         part = wanted[start : start + chunk]
-        query = base.where(WorkOrder.id.in_(part))  # type: ignore[union-attr]
-        rows += [_row(r) for r in session.connection().execute(query)]
+        rows += run(base.where(WorkOrder.id.in_(part)))  # type: ignore[union-attr]
     return rows
 
 
@@ -754,9 +795,7 @@ def open_versions(session: Session, *, site_id: int) -> dict[int, int]:
     return {int(i): int(v) for i, v in session.connection().execute(query)}
 
 
-def acked_breaches(
-    session: Session, *, site_id: int
-) -> dict[tuple[int, str, str], tuple[str, datetime]]:
+def acked_breaches(session: Session, *, site_id: int) -> dict[BreachKey, tuple[str, datetime]]:
     """Acknowledged breaches of the site's open orders: key -> (who, when)."""
     from sqlalchemy import select as core_select
 

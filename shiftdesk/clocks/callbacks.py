@@ -46,11 +46,19 @@ def callback_kind(priority: str, leak: bool) -> CallbackKind:
 
 def _bounds(settings: Settings) -> tuple[time, time, time, time]:
     cb = settings.callbacks
+    return _parsed_bounds(cb.day_start, cb.lunch_start, cb.lunch_end, cb.latest)
+
+
+@lru_cache(maxsize=16)
+def _parsed_bounds(
+    day_start: str, lunch_start: str, lunch_end: str, latest: str
+) -> tuple[time, time, time, time]:
+    """Parsed once per set of values (the board judges thousands of callbacks per read)."""
     return (
-        parse_hhmm(cb.day_start),
-        parse_hhmm(cb.lunch_start),
-        parse_hhmm(cb.lunch_end),
-        parse_hhmm(cb.latest),
+        parse_hhmm(day_start),
+        parse_hhmm(lunch_start),
+        parse_hhmm(lunch_end),
+        parse_hhmm(latest),
     )
 
 
@@ -69,8 +77,7 @@ def in_quiet_period(instant: datetime, settings: Settings) -> bool:
     allowed again (the lunch break is (lunch_start, lunch_end), the day [day_start, latest]).
     """
     day_start, lunch_start, lunch_end, latest = _bounds(settings)
-    local = as_utc(instant).astimezone(_tz(settings))
-    moment = local.timetz().replace(tzinfo=None)
+    moment = as_utc(instant).astimezone(_tz(settings)).time()
     if moment < day_start or moment > latest:
         return True
     return lunch_start < moment < lunch_end
