@@ -266,10 +266,11 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         if callback is not None and callback.outcome:
             text.append(
                 "\n"
-                + t(
-                    "calls.detail.callback_done",
-                    outcome=t(f"dispatch.outcome.{callback.outcome}"),
-                    attempts=callback.attempts,
+                + t("calls.detail.callback_done", outcome=t(f"dispatch.outcome.{callback.outcome}"))
+                + (
+                    t("calls.detail.callback_attempts", attempts=callback.attempts)
+                    if callback.attempts and callback.done_at is not None
+                    else ""
                 )
                 + (f" — {callback.note}" if callback.note else ""),
                 style="dim",
