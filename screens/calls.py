@@ -682,6 +682,37 @@ class CallsScreen(ModeScreen):
         self.notify(message, timeout=4)
         if self.query_one("#switcher", ContentSwitcher).current == "list-pane":
             self._refresh_list()
+        order = logged.work_order
+        if order is not None and order.priority == "emergency":
+            self._send_emergency(order.site_id)
+
+    def _send_emergency(self, site_id: int) -> None:
+        """R-14: the emergency just saved leaves the building now (``emergency_urls``), from
+        a worker: the network never holds up the form. What fails stays in the outbox."""
+        if not self.settings.notifications.emergency_urls:
+            return
+        from shiftdesk import notify
+
+        app: Any = self.app
+        engine, settings, actor = app.engine, self.settings, app.actor
+
+        def work() -> None:
+            try:
+                report = notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
+            except Exception as exc:  # the message is in the outbox; say so, do not crash
+                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                app.call_from_thread(self._emergency_reported, 0, detail)
+                return
+            failed = report.errors[0] if report.failed or report.gave_up else ""
+            app.call_from_thread(self._emergency_reported, report.sent, failed)
+
+        self.run_worker(work, thread=True, group="calls-emergency", exit_on_error=False)
+
+    def _emergency_reported(self, sent: int, failed: str) -> None:
+        if failed:
+            self.notify(t("calls.emergency_not_sent", detail=failed), severity="error")
+        elif sent:
+            self.notify(t("calls.emergency_sent", count=sent), timeout=6)
 
     def _save_failed(self, exc: Exception) -> None:
         self._saving = False

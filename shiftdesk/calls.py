@@ -328,6 +328,11 @@ def log_call(
             leak=rep.leak,
             trades=settings.workorders.trades,
         )
+        if rep.priority == "emergency":  # out of the building at once, if configured
+            from shiftdesk.alarms import queue_emergency
+
+            unit = session.get(Unit, clean.unit_id) if clean.unit_id is not None else None
+            queue_emergency(session, settings, logged.work_order, unit.code if unit else "")
     elif clean.category == "complaint":
         logged.complaint = open_complaint(
             session, call=call, data=clean.complaint, settings=settings

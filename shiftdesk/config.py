@@ -160,6 +160,8 @@ class NotificationsConfig:
     #: Apprise URLs (mailto://, json://, dingtalk://, wecombot://...): empty sends nothing
     urls: list[str] = field(default_factory=list)
     manager_urls: list[str] = field(default_factory=list)
+    #: R-14: an emergency order is also sent here at once (engineering on call, supervisor)
+    emergency_urls: list[str] = field(default_factory=list)
     retry_max_attempts: int = 6
     retry_base_seconds: int = 30
     #: language of resident notifications: "" follows the top-level locale, or en / zh_CN

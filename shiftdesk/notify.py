@@ -315,7 +315,7 @@ class _Claimed:
 
 def _configured(settings: Settings) -> dict[str, str]:
     n = settings.notifications
-    return {channel_key(url): url for url in [*n.urls, *n.manager_urls]}
+    return {channel_key(url): url for url in [*n.urls, *n.manager_urls, *n.emergency_urls]}
 
 
 def _claim(

@@ -143,6 +143,11 @@ def log(
         return logged.as_dict()
 
     result = transact(st.engine(), work, actor=st.actor())
+    alarm = None
+    if "work_order_id" in result and data.repair.priority == "emergency":
+        alarm = _send_emergency(st, site_id)
+        if alarm is not None:
+            result["alarm"] = alarm
     if fmt == "json":
         import json
 
@@ -151,8 +156,21 @@ def log(
     typer.echo(t("calls.cli.saved", id=result["call_id"]))
     if "work_order_id" in result:
         typer.echo(t("calls.cli.order_opened", id=result["work_order_id"]))
+    if alarm is not None:
+        typer.echo(t("calls.cli.emergency_sent", **alarm))
     if "complaint_id" in result:
         typer.echo(t("calls.cli.complaint_opened", id=result["complaint_id"]))
+
+
+def _send_emergency(st: Any, site_id: int) -> dict[str, int] | None:
+    """R-14: send the emergency just queued (and anything else due) now; None when the site
+    sends emergencies nowhere. What fails stays in the outbox and is retried."""
+    from shiftdesk import notify
+
+    if not st.settings.notifications.emergency_urls:
+        return None
+    report = notify.deliver_due(st.engine(), st.settings, site_id=site_id, actor=st.actor())
+    return {"sent": report.sent, "failed": report.failed + report.gave_up}
 
 
 def _call_dict(row: Any, settings: Settings) -> dict[str, Any]:
