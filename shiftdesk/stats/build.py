@@ -124,7 +124,7 @@ def fetch(
         complaint_rows=queries.complaint_rows(conn, site_id, start, end),
         order_groups=queries.order_groups(orders),
         order_rows=orders,
-        unfinished=queries.unfinished_orders(conn, site_id, start, end),
+        unfinished=queries.unfinished_orders(orders),
         callback_rows=queries.callback_rows(conn, site_id, start, end),
     )
 
