@@ -35,7 +35,7 @@ from screens.base import ModeScreen
 from screens.parcels_dialogs import ContactDialog, PickupDialog, ReasonDialog
 from screens.widgets.keychoice import KeyChoice
 from screens.widgets.lookup import ResidentLookup
-from shiftdesk import notify, parcels
+from shiftdesk import notify, parcels, slips
 from shiftdesk.carriers import CARRIERS, INTERNATIONAL, recognise
 from shiftdesk.db import read_session
 from shiftdesk.errors import ShiftdeskError, ValidationError
@@ -984,17 +984,19 @@ class ParcelsScreen(ModeScreen):
                 return
             method, note = result
 
-            def fn(session: Session) -> Parcel:
-                return parcels.record_contact(
+            def fn(session: Session) -> tuple[Parcel, int | None]:
+                p = parcels.record_contact(
                     session, settings, self._site_id(session), pid, method=method, note=note
                 )
+                used = slips.latest_for(session, pid) if method == "notice" else None
+                return p, used.serial if used else None
 
-            def done(p: Parcel) -> None:
-                self._message(
-                    "#overdue-message",
-                    t("parcels.overdue.contacted", tracking=p.tracking, n=p.reminders),
-                    "ok",
-                )
+            def done(result: tuple[Parcel, int | None]) -> None:
+                p, serial = result
+                text = t("parcels.overdue.contacted", tracking=p.tracking, n=p.reminders)
+                if serial is not None:  # P-15: which slip to write and where its copies go
+                    text += "  " + t("parcels.slip.issued", serial=serial)
+                self._message("#overdue-message", text, "ok")
                 self.load_overdue()
 
             def failed(exc: Exception) -> None:

@@ -153,6 +153,10 @@ class ParcelsConfig:
     scan_max_interkey_ms: int = 40
     scan_min_length: int = 8
     shelves: list[str] = field(default_factory=lambda: ["A", "B", "C", "D", "E"])
+    #: P-15: the red serial of the first notice slip of the pad in use (slips go in order)
+    slip_first_serial: int = 1
+    #: P-17: hours after a notice slip when an item still uncollected needs a phone call
+    slip_call_hours: int = 72
 
 
 @dataclass

@@ -732,9 +732,14 @@ def record_contact(
     *,
     method: str,
     note: str = "",
+    slip: int | None = None,
     now: datetime | None = None,
 ) -> Parcel:
-    """P-9 / P-13: the desk phoned, visited or left a note; recorded as a reminder."""
+    """P-9 / P-13: the desk phoned, visited or left a note; recorded as a reminder.
+
+    A ``notice`` uses the next numbered notice slip (P-15, ``shiftdesk.slips``); ``slip``
+    is the serial read off the pad, checked to be that one.
+    """
     now = now or utcnow()
     if method not in CONTACT_METHODS:
         raise ValidationError(
@@ -743,12 +748,18 @@ def record_contact(
         )
     (parcel,) = _lock_waiting(session, settings, site_id, [parcel_id], now)
     assert parcel.id is not None
+    text = clean_text(note, max_length=200, field="note", label=t("parcels.field.note"))
+    if method == "notice":
+        from shiftdesk import slips
+
+        used = slips.issue(session, settings, parcel, serial=slip, now=now)
+        text = f"No. {used.serial}" + (f" {text}" if text else "")
     notify.record_contact(
         session,
         site_id=site_id,
         kind="reminder",
         method=method,
-        note=clean_text(note, max_length=200, field="note", label=t("parcels.field.note")),
+        note=text,
         parcel_id=parcel.id,
         resident_id=parcel.resident_id,
         operator_id=_actor_id(session),

@@ -364,3 +364,35 @@ async def test_overdue_list_and_recording_a_phone_call(
         "will come Saturday",
         True,
     )
+
+
+async def test_a_notice_slip_from_the_overdue_list_gets_the_next_serial(
+    base_engine: Engine, awake: Settings
+) -> None:
+    """P-15: the contact "notice" uses the next numbered slip and says where its copies go."""
+    from shiftdesk.models import NoticeSlip
+
+    settings = awake
+    settings.parcels.slip_first_serial = 7001
+    unit = first_unit(base_engine)
+    pid = check_in_now(
+        base_engine, settings, "SF7654321098765", unit, received_at=utcnow() - timedelta(days=9)
+    )
+    app = build_app(base_engine, settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        screen = screen_of(app)
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactDialog)
+        await pilot.press("n", "tab", *"nobody home", "enter")
+        await settle(app, pilot)
+        message = text_of(screen, "#overdue-message")
+        assert "Notice slip No. 7001: white copy under the door" in message
+    with read_session(base_engine) as s:
+        slip = s.exec(select(NoticeSlip)).one()
+    assert (slip.serial, slip.parcel_id, slip.issued_by is not None) == (7001, pid, True)

@@ -384,18 +384,130 @@ def contact(
     parcel_id: int = typer.Argument(..., help="Parcel id."),
     method: str = typer.Option(..., "--method", help="phone, visit or notice (P-9, P-13)."),
     note: str = typer.Option("", "--note", help="What was said or agreed."),
+    slip: int | None = typer.Option(
+        None, "--slip", help="notice: the serial on the slip used (checked to be the next, P-15)."
+    ),
 ) -> None:
-    """Record a contact made by hand (phone call, home visit, note in the mailbox)."""
-    from shiftdesk import parcels
+    """Record a contact made by hand (phone call, home visit, notice slip under the door)."""
+    from shiftdesk import parcels, slips
     from shiftdesk.i18n import t
 
     st = state(ctx)
     settings = st.settings
     site_id = st.site_id()
-    p = st.write(
-        lambda s: parcels.record_contact(s, settings, site_id, parcel_id, method=method, note=note)
-    )
+
+    def work(s: Session) -> tuple[Parcel, int | None]:
+        p = parcels.record_contact(
+            s, settings, site_id, parcel_id, method=method, note=note, slip=slip
+        )
+        used = slips.latest_for(s, parcel_id) if method == "notice" else None
+        return p, used.serial if used else None
+
+    p, serial = st.write(work)
     typer.echo(t("parcels.cli.contacted", tracking=p.tracking, n=p.reminders))
+    if serial is not None:
+        typer.echo(t("parcels.slip.issued", serial=serial))
+
+
+def _slip_dict(row: Any, tz: str, now: Any) -> dict[str, Any]:
+    from shiftdesk.clocks import format_remaining
+
+    call = row.call
+    return {
+        "serial": row.serial,
+        "issued_at": _local(row.issued_at, tz),
+        "issued_by": row.issued_by,
+        "parcel_id": row.parcel_id,
+        "tracking": row.tracking,
+        "unit": row.unit,
+        "recipient": row.recipient,
+        "status": row.status,
+        "left_at": _local(row.left_at, tz),
+        "call_due": _local(call.due_at, tz) if call else "",
+        "call": call.state(now).value if call else "",
+        "call_left": format_remaining(call.remaining(now)) if call and not call.done_at else "",
+        "void_reason": row.void_reason,
+        "reviewed_at": _local(row.reviewed_at, tz),
+        "reviewed_by": row.reviewed_by,
+    }
+
+
+@app.command("slips")
+def slips_list(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--from", help="First day, YYYY-MM-DD (site time)."),
+    end: str | None = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (site time)."),
+    waiting: bool = typer.Option(False, "--waiting", help="Only slips whose item still waits."),
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """The notice-slip usage record (P-15), newest serial first as they are bound (P-18),
+    with the P-17 phone call each waiting item owes 72 h after its slip."""
+    from shiftdesk import slips
+    from shiftdesk.db import read_session
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import local_day_bounds, parse_day, utcnow
+
+    check_format(fmt)
+    st = state(ctx)
+    settings = st.settings
+    site_id = st.site_id()
+    tz = settings.site.timezone
+    lo = local_day_bounds(parse_day(start), tz)[0] if start else None
+    hi = local_day_bounds(parse_day(end), tz)[1] if end else None
+    with read_session(st.engine()) as session:
+        rows = slips.usage(session, settings, site_id, start=lo, end=hi, waiting_only=waiting)
+    now = utcnow()
+    out = [_slip_dict(r, tz, now) for r in rows]
+    if fmt == "table":
+        columns = ["serial", "issued_at", "unit", "recipient", "status", "call", "reviewed_by"]
+        for row in out:
+            row["status"] = t(f"parcels.slip.status.{row['status']}")
+            if row["call"]:
+                row["call"] = t(f"parcels.slip.call.{row['call']}", due=row["call_due"][5:])
+        emit(out, fmt, columns=columns, headers={c: t(f"parcels.slip.col.{c}") for c in columns})
+    else:
+        emit(out, fmt, columns=list(out[0]) if out else ["serial"])
+
+
+@app.command("slip-void")
+def slip_void(
+    ctx: typer.Context,
+    reason: str = typer.Option(..., "--reason", help="Why the slip was not used (spoiled, lost)."),
+    serial: int | None = typer.Option(None, "--slip", help="Its serial (checked to be the next)."),
+) -> None:
+    """Record a spoiled or lost notice slip: it keeps its serial in the record (P-15)."""
+    from shiftdesk import slips
+    from shiftdesk.i18n import t
+
+    st = state(ctx)
+    settings = st.settings
+    site_id = st.site_id()
+    slip = st.write(lambda s: slips.void(s, settings, site_id, reason=reason, serial=serial))
+    typer.echo(t("parcels.slip.voided", serial=slip.serial))
+
+
+@app.command("slips-review")
+def slips_review(
+    ctx: typer.Context,
+    serial: list[int] = typer.Option([], "--slip", help="Only these serials (repeatable)."),
+    pin: str | None = typer.Option(None, "--pin", hidden=True),
+) -> None:
+    """P-18: the duty manager (supervisor or above, PIN asked) reviews the completed slips."""
+    from shiftdesk import slips
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.models import Role
+
+    st = state(ctx)
+    settings = st.settings
+    site_id = st.site_id()
+    reviewer = st.authenticated_actor(Role.SUPERVISOR, pin=pin)
+    done = transact(
+        st.engine(),
+        lambda s: slips.review(s, settings, site_id, serials=serial),
+        actor=reviewer,
+    )
+    typer.echo(t("parcels.slip.reviewed", count=len(done), serials=", ".join(map(str, done))))
 
 
 @app.command("outbox")

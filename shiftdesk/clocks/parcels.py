@@ -1,4 +1,5 @@
-"""Parcel time rules as pure functions: reminders (P-9) and quiet hours (P-13).
+"""Parcel time rules as pure functions: reminders (P-9), quiet hours (P-13) and the phone
+call a notice slip owes after 72 hours (P-17).
 
 No database, no wall clock: ``now`` and the record's times are passed in, so the overdue
 list on the screen, ``parcels remind`` and the tests all reach the same verdict.
@@ -89,3 +90,21 @@ def retry_delay(attempts: int, base_seconds: int, *, cap_seconds: int = 6 * 3600
     exponent = max(0, attempts - 1)
     seconds = base_seconds * (2 ** min(exponent, 20))
     return timedelta(seconds=min(seconds, cap_seconds))
+
+
+def slip_call_clock(
+    *, issued_at: datetime, phoned_at: datetime | None, done_at: datetime | None, hours: int
+) -> Clock:
+    """P-17: ``hours`` (72) after a notice slip, an item still uncollected means a phone call
+    to the owner. The clock stops at the first phone contact after the slip, or when the
+    item left the desk (``done_at``: collected or returned), whichever came first; either
+    after the due time is a missed call."""
+    issued = as_utc(issued_at)
+    ends = [as_utc(m) for m in (phoned_at, done_at) if m is not None]
+    return Clock(
+        kind="slip_call",
+        rule="P-17",
+        started_at=issued,
+        due_at=issued + timedelta(hours=hours),
+        done_at=min(ends) if ends else None,
+    )

@@ -13,6 +13,7 @@ from shiftdesk.models.calls import (
 from shiftdesk.models.common import SiteScoped, UTCDateTime
 from shiftdesk.models.handover import EntryKind, HandoverEntry, Shift, ShiftStatus
 from shiftdesk.models.parcels import (
+    NoticeSlip,
     Notification,
     NotificationStatus,
     Parcel,
@@ -36,6 +37,7 @@ __all__ = [
     "ComplaintStatus",
     "EntryKind",
     "HandoverEntry",
+    "NoticeSlip",
     "Notification",
     "NotificationStatus",
     "Operator",

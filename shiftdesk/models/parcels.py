@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
 from shiftdesk.models.common import SiteScoped, utc_field
@@ -100,3 +101,27 @@ class Notification(SiteScoped, table=True):
     #: indexed: the statistics count a day's reminders sent by it (S-1)
     sent_at: datetime | None = utc_field(nullable=True, index=True)
     error: str = Field(default="", max_length=500)
+
+
+class NoticeSlip(SiteScoped, table=True):
+    """One use of a numbered pickup notice (邮件接收通知单, P-15..P-18): the usage record.
+
+    Slips are pre-printed with a red serial and used in order, so the serial is unique per
+    site and a spoiled slip is kept as ``void`` with its reason. A slip is "completed" when
+    its item was collected (the parcel's pickup) or it was voided; then the duty manager
+    reviews it and the supervisor binds the slips in reverse serial order (P-18).
+    """
+
+    __tablename__ = "notice_slip"
+    __table_args__ = (UniqueConstraint("site_id", "serial", name="uq_notice_slip_serial"),)
+    id: int | None = Field(default=None, primary_key=True)
+    serial: int
+    #: the item the slip announces (None for a spoiled slip)
+    parcel_id: int | None = Field(default=None, foreign_key="parcel.id", index=True)
+    issued_at: datetime = utc_field(default_now=True)
+    issued_by: int | None = Field(default=None, foreign_key="operator.id")
+    #: a spoiled or lost slip: why (it still uses its serial)
+    void_reason: str = Field(default="", max_length=200)
+    #: P-18: reviewed by the duty manager
+    reviewed_at: datetime | None = utc_field(nullable=True)
+    reviewed_by: int | None = Field(default=None, foreign_key="operator.id")

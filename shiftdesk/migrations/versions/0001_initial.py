@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 16:17:30.862217
+Create Date: 2026-11-22 16:38:21.925254
 """
 
 from collections.abc import Sequence
@@ -415,6 +415,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_complaint_status"), ["status"], unique=False)
 
     op.create_table(
+        "notice_slip",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.Column("parcel_id", sa.Integer(), nullable=True),
+        sa.Column("issued_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_by", sa.Integer(), nullable=True),
+        sa.Column("void_reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("reviewed_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reviewed_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issued_by"], ["operator.id"], name=op.f("fk_notice_slip_issued_by_operator")
+        ),
+        sa.ForeignKeyConstraint(
+            ["parcel_id"], ["parcel.id"], name=op.f("fk_notice_slip_parcel_id_parcel")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by"], ["operator.id"], name=op.f("fk_notice_slip_reviewed_by_operator")
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_notice_slip_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_slip")),
+        sa.UniqueConstraint("site_id", "serial", name="uq_notice_slip_serial"),
+    )
+    with op.batch_alter_table("notice_slip", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notice_slip_parcel_id"), ["parcel_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notice_slip_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
         "notification",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
@@ -688,6 +716,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notification_not_before"))
 
     op.drop_table("notification")
+    with op.batch_alter_table("notice_slip", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notice_slip_site_id"))
+        batch_op.drop_index(batch_op.f("ix_notice_slip_parcel_id"))
+
+    op.drop_table("notice_slip")
     with op.batch_alter_table("complaint", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_status"))
         batch_op.drop_index(batch_op.f("ix_complaint_site_id"))
