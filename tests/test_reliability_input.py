@@ -7,6 +7,7 @@ escapes, and nothing unclean is stored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import string
@@ -411,7 +412,9 @@ def test_any_command_line_exits_0_1_or_2_with_one_line(
     cfg.write_text('locale = "en"\n', encoding="utf-8")
     env = {"SHIFTDESK_CONFIG": str(cfg), "SHIFTDESK_DB": f"sqlite:///{where / 'db.sqlite'}"}
     args = [*(part for pair in root for part in pair), *command, *words]
-    result = runner.invoke(app, args, env=env, input="")
+    # in its own folder: a random word can be a path (``db backup`` writes one)
+    with contextlib.chdir(where):
+        result = runner.invoke(app, args, env=env, input="")
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         args,
         repr(result.exception),
