@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import or_
@@ -187,26 +188,33 @@ def validate(
     except ValidationError as exc:
         errors.append(ValidationError(exc.message, field="caller_phone"))
     # where
+    chosen_unit = clean.unit_id  # picked in the lookup (an id), not typed as a code
     if clean.unit_id is None and clean.unit_code and not clean.outside:
         unit = find_unit(session, site_id, clean.unit_code)
         if unit is None:
             errors.append(_err("calls.error.unit_unknown", "unit", code=clean.unit_code))
         else:
             clean.unit_id = unit.id
-    elif clean.unit_id is not None:
-        unit = session.get(Unit, clean.unit_id)
-        if unit is None or unit.site_id != site_id:
-            errors.append(_err("calls.error.unit_unknown", "unit", code=str(clean.unit_id)))
+    unit_site = resident_site = resident_unit = None
+    if chosen_unit is not None or clean.resident_id is not None:
+        # the sites of the chosen unit and resident: one small statement, no ORM objects
+        # (a save is measured from Ctrl+S to the commit: docs/performance.md)
+        unit_site, resident_site, resident_unit = (
+            session.connection()
+            .execute(_owners_query(), {"unit": chosen_unit, "resident": clean.resident_id})
+            .one()
+        )
+    if chosen_unit is not None and unit_site != site_id:
+        errors.append(_err("calls.error.unit_unknown", "unit", code=str(chosen_unit)))
     if clean.outside:
         clean.unit_id = None
         if clean.unit_code and not clean.location:
             clean.location = clean.unit_code
     if clean.resident_id is not None:
-        resident = session.get(Resident, clean.resident_id)
-        if resident is None or resident.site_id != site_id:
+        if resident_site != site_id:
             clean.resident_id = None
         elif clean.unit_id is None and not clean.outside:
-            clean.unit_id = resident.unit_id
+            clean.unit_id = resident_unit
     if clean.category in NEEDS_WHERE and clean.unit_id is None and not clean.outside:
         errors.append(_err("calls.error.where_required", "unit"))
     if (
@@ -245,6 +253,23 @@ def validate(
     if errors:
         raise CallErrors(errors)
     return clean
+
+
+@cache
+def _owners_query() -> Any:
+    """(site of unit :unit, site of resident :resident, unit of resident :resident); NULL
+    for an id that is not there. Built once: SQLAlchemy caches its compiled form."""
+    from sqlalchemy import bindparam
+    from sqlalchemy import select as core_select
+
+    def one(column: Any, model: Any, name: str) -> Any:
+        return core_select(column).where(model.id == bindparam(name)).scalar_subquery()
+
+    return core_select(
+        one(Unit.site_id, Unit, "unit"),
+        one(Resident.site_id, Resident, "resident"),
+        one(Resident.unit_id, Resident, "resident"),
+    )
 
 
 def _summary_kind(category: str) -> str:

@@ -82,6 +82,14 @@ def clean_text(
     if max_length < 0:
         raise ValueError("max_length must not be negative")
     text = "" if value is None else str(value)
+    if text.isprintable() and unicodedata.is_normalized("NFC", text):
+        # nothing to clean (the common case: a name, a summary typed on one line). Controls,
+        # escapes, bidi marks, tabs and line breaks are all "not printable", so anything
+        # the steps below would change takes the long way.
+        text = text.strip()
+        if (required and not text) or len(text) > max_length:
+            return _cleaned(text, max_length, required, field, label)
+        return text
     what = label or t("reliability.text.this_field")
     if on_control == "refuse":
         bad = control_characters(text, multiline=multiline)
@@ -103,10 +111,18 @@ def clean_text(
     if multiline:
         # trailing blanks on each line are noise; blank lines inside a note are kept
         text = "\n".join(line.rstrip() for line in text.split("\n"))
-    text = text.strip()
+    return _cleaned(text.strip(), max_length, required, field, what)
+
+
+def _cleaned(
+    text: str, max_length: int, required: bool, field: str | None, label: str | None
+) -> str:
+    """The length and "required" rules of ``clean_text`` on already cleaned text."""
     if required and not text:
+        what = label or t("reliability.text.this_field")
         raise ValidationError(t("reliability.text.required", field=what), field=field)
     if len(text) > max_length:
+        what = label or t("reliability.text.this_field")
         raise ValidationError(
             t("reliability.text.too_long", field=what, length=len(text), limit=max_length),
             field=field,
