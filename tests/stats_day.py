@@ -283,6 +283,11 @@ class Day:
         # C0: received a week before, escalated on the day (counts in "escalated" only)
         self.log("C0", "2026-11-12 09:00", "phone", "complaint", None, *eng, "--level", "major")
         self.set_times(Complaint, "C0", escalated_at="2026-11-20 09:00", escalation_reason="month")
+        # C0 resolved a week before the day: its callback (CB-1, a week) is due 11-20 10:00,
+        # made at 09:40 (on time); it closes C0
+        self.mark("C0", "resolved", "2026-11-13 10:00")
+        cli(self.base, "complaints", "callback", str(self.ids["C0"]), "--outcome", "satisfied",
+            "--at", "2026-11-20T09:40", now=self.now)  # fmt: skip
         # -- parcels (P-9: overdue after 7 days at the desk) --------------------------------
         self.checkin("P1", "2026-11-20 09:00")
         self.parcels("pickup", "P1", "2026-11-20 18:00", "--by", "self", "--id-last4", "1234")
@@ -378,6 +383,9 @@ EXPECTED: dict[str, Any] = {
         "open": 2,  # C2, C3
         "escalated": 1,  # C0
         "repeat": 0,
+        "callbacks_due": 1,  # C0's, due 10:00
+        "callbacks_done": 1,  # at 09:40
+        "callback_rate": 1.0,
     },
     "work_orders": {
         "created": 7,  # O1 O2 O3 O4 O5 O6 O7

@@ -89,19 +89,20 @@ def test_monthly_complaint_summary(month: Day) -> None:
     assert complaints["total"] == 5  # C0 C1 C2 C3 C5
     assert complaints["by_class"] == {"general": 3, "important": 1, "major": 1}
     assert complaints["by_department"] == {"engineering": 5}
-    assert complaints["open"] == 4  # all but C1
+    assert complaints["open"] == 3  # all but C1 (resolved) and C0 (called back, closed)
     notable = {c["id"] for c in complaints["notable"]}
     assert notable == {month.ids[n] for n in ("C0", "C2", "C3", "C5")}
 
 
 def test_monthly_callback_outcomes(month: Day) -> None:
     callbacks = monthly(month, "--month", "2026-11")["callbacks"]
-    # due in November: O0 OX O7 O1 O6 O3, and C1's (resolved 11-20 11:00, due a week on,
-    # CB-1); done: O0 (unsatisfied) and O1 (satisfied); on 1 December C1's is late too
-    assert (callbacks["due"], callbacks["done"]) == (7, 2)
-    assert (callbacks["on_time"], callbacks["late"], callbacks["pending"]) == (2, 5, 0)
-    assert callbacks["rate"] == round(2 / 7, 4)
-    assert callbacks["by_outcome"] == {"satisfied": 1, "unsatisfied": 1, "unreachable": 1}
+    # due in November: O0 OX O7 O1 O6 O3, and the complaints' (CB-1, a week after they were
+    # resolved): C0's (done on time) and C1's (resolved 11-20 11:00); done: O0
+    # (unsatisfied), O1 and C0 (satisfied); on 1 December C1's is late too
+    assert (callbacks["due"], callbacks["done"]) == (8, 3)
+    assert (callbacks["on_time"], callbacks["late"], callbacks["pending"]) == (3, 5, 0)
+    assert callbacks["rate"] == round(3 / 8, 4)
+    assert callbacks["by_outcome"] == {"satisfied": 2, "unsatisfied": 1, "unreachable": 1}
     (bad,) = callbacks["unsatisfied"]
     assert (bad["work_order_id"], bad["note"], bad["unit"]) == (
         month.ids["O0"],

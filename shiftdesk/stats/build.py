@@ -263,9 +263,13 @@ def _orders(
 
 
 def _callbacks(
-    data: Fetched, settings: Settings, now: datetime
+    data: Fetched, settings: Settings, now: datetime, about: str | None = None
 ) -> tuple[dict[str, Any], judge.Verdicts]:
+    """Callbacks due in the period: all of them, or only those ``about`` work orders
+    (``"work_order"``) or complaints (``"complaint"``, CB-1: every complaint is called back)."""
     rows = data.callback_rows
+    if about is not None:
+        rows = [r for r in rows if getattr(r, f"{about}_id") is not None]
     verdicts = judge.callback_verdicts(rows, settings, now)
     done = sum(1 for r in rows if r.done_at is not None)
     tally = verdicts.tally(judge.CALLBACK_KIND)
@@ -357,7 +361,7 @@ def nightly_from(
     calls["by_hour"] = _hourly(buckets, period)
     complaints, complaint_verdicts = _complaints(data, settings, now)
     orders, _grouped, order_verdicts = _orders(data, settings, now)
-    callbacks, callback_verdicts = _callbacks(data, settings, now)
+    callbacks, order_callbacks = _callbacks(data, settings, now, "work_order")
     orders.update(
         {
             "callbacks_due": callbacks["due"],
@@ -367,7 +371,20 @@ def nightly_from(
             "unfinished": _unfinished(data.unfinished, period.tz),
         }
     )
-    breaches = order_verdicts.breaches + complaint_verdicts.breaches + callback_verdicts.breaches
+    called_back, complaint_callbacks = _callbacks(data, settings, now, "complaint")
+    complaints.update(
+        {
+            "callbacks_due": called_back["due"],
+            "callbacks_done": called_back["done"],
+            "callback_rate": called_back["rate"],
+        }
+    )
+    breaches = (
+        order_verdicts.breaches
+        + complaint_verdicts.breaches
+        + order_callbacks.breaches
+        + complaint_callbacks.breaches
+    )
     return {
         **_header("nightly", site, period, now),
         "calls": calls,
