@@ -16,6 +16,12 @@ from sqlmodel import Field, SQLModel
 
 from shiftdesk.timeutil import utcnow
 
+# pydantic builds a model's validator when the class is created, about 4 ms per table model
+# at every start (70 ms of CPU for all of them); shiftdesk never validates its table models
+# through pydantic (their constructors assign), so it is built on first use, if ever
+# (issue 10: start-up). Set before any model class below is created.
+SQLModel.model_config["defer_build"] = True
+
 # Alembic (render_as_batch on SQLite) needs named constraints to alter them later.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
