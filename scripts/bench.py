@@ -493,9 +493,17 @@ def bench_tui(b: Bench) -> None:
     modules = b.work / "modules.txt"
     warm = b.mode != "smoke"
     base_runs: list[tuple[float, dict[str, Any]]] = []
-    if b.wanted("tui_start"):
+    if b.wanted("tui_start") or b.wanted("tui_start_read"):
+        # The issue's figure ends when the sign-in dialog is ready and the board's first
+        # query is done; the stricter one also waits for that read's clocks to be judged and
+        # merged into the board (what the operator sees after signing in). Both from the same
+        # runs, by the probes' own stamps (seconds from the process's start).
+        query = Figure(
+            "tui_start", "TUI: start to sign-in ready + board's first query", "s",
+            baseline_title="bare Textual app, same modules imported", limit=1.5,
+        )  # fmt: skip
         fig = Figure(
-            "tui_start", "TUI: start to sign-in ready + board's first read", "s",
+            "tui_start_read", "TUI: start to sign-in ready + board's first read judged", "s",
             baseline_title="bare Textual app, same modules imported", limit=1.5,
         )  # fmt: skip
         try:
@@ -535,9 +543,27 @@ def bench_tui(b: Bench) -> None:
                 f"app to sign-in ready {c['signin_ready'] - c['db_ready']:.2f}, "
                 f"board's first read {c['feed_loaded'] - c['signin_ready']:.2f}"
             )
+
+            def ready(run: dict[str, Any]) -> float:
+                phases = run["phases"]
+                return max(phases["signin_ready"], phases.get("feed_queried", phases["done"]))
+
+            query.value = statistics.median(ready(r[1]) for r in runs_ours)
+            query.baseline = statistics.median(r[1]["phases"]["done"] for r in base_runs)
+            queried = statistics.median(r[1]["phases"].get("feed_queried", 0.0) for r in runs_ours)
+            signed = statistics.median(r[1]["phases"]["signin_ready"] for r in runs_ours)
+            query.note = (
+                f"median of {len(runs_ours)}, the same runs as the next line; from the process's "
+                f"start: sign-in dialog ready {signed:.2f} s, the board's first query returned "
+                f"its {mid.get('open_orders'):,} rows {queried:.2f} s; the bare app's dialog "
+                f"ready {query.baseline:.2f} s"
+            )
         except Exception as exc:
-            fig.error = str(exc)
-        b.add(fig)
+            fig.error = query.error = str(exc)
+        if b.wanted("tui_start"):
+            b.add(query)
+        if b.wanted("tui_start_read"):
+            b.add(fig)
 
     if not (b.wanted("board_cursor") or b.wanted("board_live") or b.wanted("tui_rss")):
         return
@@ -1297,8 +1323,9 @@ STEPS: list[tuple[str, Callable[[Bench], None]]] = [
     ("stats", bench_stats),
     ("archive", bench_archive),
 ]
-KEYS = ["cli_help", "cli_version", "tui_start", "board_cursor", "board_live", "tui_rss",
-        "save_p50", "save_p99", "lookup", "stats_nightly", "export", "import"]  # fmt: skip
+KEYS = ["cli_help", "cli_version", "tui_start", "tui_start_read", "board_cursor", "board_live",
+        "tui_rss", "save_p50", "save_p99", "lookup", "stats_nightly", "export",
+        "import"]  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

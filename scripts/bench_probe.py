@@ -169,6 +169,21 @@ def _watch_feed(app: Any) -> asyncio.Event:
     return loaded
 
 
+def _watch_query() -> None:
+    """Stamp ``feed_queried`` when the feed's first query has returned its rows (before
+    their clocks are judged and the board's structures merged: ``feed_loaded``)."""
+    import screens.live as live
+
+    original = live.load_rows
+
+    def load_rows(*args: Any, **kwargs: Any) -> Any:
+        rows = original(*args, **kwargs)
+        stamp("feed_queried")
+        return rows
+
+    live.load_rows = load_rows
+
+
 def probe_start(args: argparse.Namespace) -> None:
     async def pilot_fn(pilot: Any) -> None:
         from screens.signin import SignInScreen
@@ -177,6 +192,7 @@ def probe_start(args: argparse.Namespace) -> None:
         stamp("app_running")
         frames = FrameWatch(app)
         loaded = _watch_feed(app)
+        _watch_query()
         # The board's first query: the feed that fills it starts at sign-in in the app; here
         # it starts with the dialog, so "ready" means both the dialog and the data are there.
         app.dispatch_feed.start()
