@@ -86,14 +86,14 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         Binding("ctrl+q", "quit", "binding.quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, site: Site | None = None) -> None:
         set_locale(settings.locale)
         super().__init__()
         self.settings = settings
         self.engine = engine
         self.operator: Operator | None = None
         self.actor: Actor = SYSTEM
-        self.site: Site | None = None
+        self.site: Site | None = site
         self.operator_label = ""
         self.shift_label = ""
         self.breached_count = 0
@@ -115,7 +115,8 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         # saves did); this thread does, between saves (docs/performance.md)
         defer_checkpoints(self.engine)
         self._checkpointer = Checkpointer(self.engine, alive=lambda: self.is_running).start()
-        self.run_db(lambda s: get_site(s, self.settings.site.code), self._site_loaded)
+        if self.site is None:
+            self.run_db(lambda s: get_site(s, self.settings.site.code), self._site_loaded)
         self._ask_sign_in()
         # the screens' modules load while the operator types; the first is shown at sign-in
         self.call_after_refresh(
@@ -246,10 +247,11 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
             self._ask_sign_in(t("signin.locked_idle", minutes=minutes))
 
 
-def make_app(settings: Settings, engine: Engine) -> ShiftdeskApp:
-    """The one way to build the app (the CLI and the tests both use it)."""
-    return ShiftdeskApp(settings, engine)
+def make_app(settings: Settings, engine: Engine, site: Site | None = None) -> ShiftdeskApp:
+    """The one way to build the app (the CLI and the tests both use it). ``site``: the
+    configured site when the caller has it already (else the app reads it in a worker)."""
+    return ShiftdeskApp(settings, engine, site)
 
 
-def run_app(settings: Settings, engine: Engine) -> None:
-    make_app(settings, engine).run()
+def run_app(settings: Settings, engine: Engine, site: Site | None = None) -> None:
+    make_app(settings, engine, site).run()

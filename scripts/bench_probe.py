@@ -141,9 +141,9 @@ def _launch(auto_pilot: Any) -> None:
 
     stamp("ui_imported")
 
-    def run_headless(settings: Any, engine: Any) -> None:
+    def run_headless(settings: Any, engine: Any, site: Any = None) -> None:
         stamp("db_ready")
-        app = app_module.make_app(settings, engine)
+        app = app_module.make_app(settings, engine, site)
         app.run(headless=True, size=(100, 30), auto_pilot=auto_pilot)
 
     app_module.run_app = run_headless

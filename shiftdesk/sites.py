@@ -25,6 +25,16 @@ def ensure_site(session: Session, settings: Settings) -> Site:
     return site
 
 
+def site_if_ready(session: Session, settings: Settings) -> Site | None:
+    """The configured site when it and the ``system`` identity both exist (every start but
+    the first), else None: a start can then read instead of taking the write lock."""
+    site = session.exec(select(Site).where(Site.code == settings.site.code)).first()
+    if site is None:
+        return None
+    system = session.exec(select(Operator.id).where(Operator.name == "system")).first()
+    return site if system is not None else None
+
+
 def get_site(session: Session, code: str) -> Site:
     site = session.exec(select(Site).where(Site.code == code)).first()
     if site is None:

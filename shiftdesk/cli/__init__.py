@@ -71,7 +71,7 @@ def launch_tui(st: AppState, *, demo: bool) -> None:
     terminal sees a dialog first, then the one line and exit code a script would (issue 9).
     """
     try:
-        engine = _prepare_tui(st, demo=demo)
+        engine, site = _prepare_tui(st, demo=demo)
     except Exception as err:
         import sys
 
@@ -94,26 +94,31 @@ def launch_tui(st: AppState, *, demo: bool) -> None:
     # collection, which the board's first read of 10,000 orders and a save each trigger
     # (docs/performance.md). Objects are still freed by reference counting as before.
     gc.freeze()
-    run_app(st.settings, engine)
+    run_app(st.settings, engine, site)
 
 
-def _prepare_tui(st: AppState, *, demo: bool) -> Any:
-    """The engine, schema checked and site created (the demo loaded if asked and empty)."""
+def _prepare_tui(st: AppState, *, demo: bool) -> tuple[Any, Any]:
+    """The engine, schema checked, and the site, created if need be (the demo loaded if
+    asked and the database is empty); the app starts with the site already known."""
     engine = st.engine(migrate_if_empty=True, check_schema=False)
     from shiftdesk import migrate
 
     migrate.ensure_current(engine)
+    from shiftdesk.db import read_session, transact
+    from shiftdesk.sites import ensure_site, ensure_system_operator, site_if_ready
+
     if demo:
         from shiftdesk.demo import database_is_empty, load_demo
 
         if database_is_empty(engine):
             load_demo(engine, st.settings)
-    else:
-        from shiftdesk.db import transact
-        from shiftdesk.sites import ensure_site, ensure_system_operator
-
-        transact(engine, lambda s: (ensure_site(s, st.settings), ensure_system_operator(s)))
-    return engine
+    with read_session(engine) as session:
+        site = site_if_ready(session, st.settings)
+    if site is None and not demo:  # the first start: create them (under the write lock)
+        site = transact(
+            engine, lambda s: (ensure_site(s, st.settings), ensure_system_operator(s))[0]
+        )
+    return engine, site
 
 
 @app.command()
