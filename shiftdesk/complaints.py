@@ -132,6 +132,27 @@ def get_complaint(session: Session, complaint_id: int, *, site_id: int | None = 
     return found
 
 
+def _for_change(
+    session: Session, complaint_id: int, site_id: int | None, expected_version: int | None
+) -> Complaint:
+    """The complaint, refused if another terminal changed it since ``expected_version``."""
+    complaint = get_complaint(session, complaint_id, site_id=site_id)
+    if expected_version is not None and complaint.version != expected_version:
+        raise ConflictError(t("calls.error.conflict", id=complaint_id))
+    return complaint
+
+
+def _when(at: datetime | None, *, not_before: datetime, too_early: str) -> datetime:
+    """When a step happened (default now): not in the future, not before ``not_before``."""
+    now = utcnow()
+    when = as_utc(at) if at is not None else now
+    if when > now + _FUTURE_SLACK:
+        raise ValidationError(t("calls.error.future"), field="at")
+    if when < as_utc(not_before):
+        raise ValidationError(t(too_early), field="at")
+    return when
+
+
 def mark(
     session: Session,
     complaint_id: int,
@@ -153,15 +174,8 @@ def mark(
         raise ValidationError(
             t("complaints.error.step", value=step, allowed="|".join(STEPS)), field="step"
         )
-    complaint = get_complaint(session, complaint_id, site_id=site_id)
-    if expected_version is not None and complaint.version != expected_version:
-        raise ConflictError(t("calls.error.conflict", id=complaint_id))
-    now = utcnow()
-    when = as_utc(at) if at is not None else now
-    if when > now + _FUTURE_SLACK:
-        raise ValidationError(t("calls.error.future"), field="at")
-    if when < as_utc(complaint.received_at):
-        raise ValidationError(t("complaints.error.before_received"), field="at")
+    complaint = _for_change(session, complaint_id, site_id, expected_version)
+    when = _when(at, not_before=complaint.received_at, too_early="complaints.error.before_received")
     column = STEPS[step]
     if getattr(complaint, column) is None:
         setattr(complaint, column, when)
@@ -223,17 +237,12 @@ def record_callback(
     from shiftdesk.workorders import check_outcome, refuse_quiet_period
 
     outcome = check_outcome(outcome)
-    complaint = get_complaint(session, complaint_id, site_id=site_id)
-    if expected_version is not None and complaint.version != expected_version:
-        raise ConflictError(t("calls.error.conflict", id=complaint_id))
+    complaint = _for_change(session, complaint_id, site_id, expected_version)
     if complaint.resolved_at is None:
         raise ValidationError(t("complaints.error.not_resolved", id=complaint_id), field="step")
-    now = utcnow()
-    when = as_utc(at) if at is not None else now
-    if when > now + _FUTURE_SLACK:
-        raise ValidationError(t("calls.error.future"), field="at")
-    if when < as_utc(complaint.resolved_at):
-        raise ValidationError(t("complaints.error.callback_before_resolved"), field="at")
+    when = _when(
+        at, not_before=complaint.resolved_at, too_early="complaints.error.callback_before_resolved"
+    )
     refuse_quiet_period(when, settings)
     note = clean_text(note, max_length=500, multiline=True, field="note")
     if outcome == CallbackOutcome.UNSATISFIED.value and not note:
