@@ -5,7 +5,6 @@ Times are written in site time (Asia/Shanghai) via ``local``; the clocks work in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +28,7 @@ from shiftdesk.clocks.workorders import (
     urgency_key,
 )
 from shiftdesk.config import Settings
+from tests.orders_helpers import Order
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -36,22 +36,6 @@ SH = ZoneInfo("Asia/Shanghai")
 def local(day: int, hh: int, mm: int = 0, ss: int = 0) -> datetime:
     """An instant given in site time on November ``day`` 2026 (the 23rd is a Monday)."""
     return datetime(2026, 11, day, hh, mm, ss, tzinfo=SH).astimezone(UTC)
-
-
-@dataclass
-class Order:
-    reported_at: datetime
-    priority: str = "normal"
-    stage: str = "reported"
-    night: bool = False
-    leak: bool = False
-    dispatched_at: datetime | None = None
-    first_dispatched_at: datetime | None = None
-    arrived_at: datetime | None = None
-    completed_at: datetime | None = None
-    unfinished_at: datetime | None = None
-    closed_at: datetime | None = None
-    rained_at: datetime | None = None
 
 
 def clock(order: Order, kind: str, settings: Settings):  # type: ignore[no-untyped-def]

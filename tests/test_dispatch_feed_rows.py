@@ -13,7 +13,6 @@ each is checked here against what it replaced:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,25 +29,10 @@ from shiftdesk.db import read_session, transact
 from shiftdesk.models import WorkOrder
 from shiftdesk.sites import ensure_site
 from tests.conftest import FROZEN
+from tests.orders_helpers import Order
 
 SH = ZoneInfo("Asia/Shanghai")
 BASE = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 site time, a Monday
-
-
-@dataclass
-class Order:
-    reported_at: datetime
-    priority: str = "normal"
-    stage: str = "reported"
-    night: bool = False
-    leak: bool = False
-    dispatched_at: datetime | None = None
-    first_dispatched_at: datetime | None = None
-    arrived_at: datetime | None = None
-    completed_at: datetime | None = None
-    unfinished_at: datetime | None = None
-    closed_at: datetime | None = None
-    rained_at: datetime | None = None
 
 
 def _moment() -> st.SearchStrategy[datetime | None]:
