@@ -26,7 +26,7 @@ from shiftdesk.i18n import t
 from shiftdesk.models import NoticeSlip, Notification, Operator, Parcel, Role, Site, Unit
 from shiftdesk.security import require_role
 from shiftdesk.textclean import clean_text
-from shiftdesk.timeutil import as_utc, utcnow
+from shiftdesk.timeutil import as_utc, parse_hhmm, utcnow
 
 
 def _actor_id(session: Session) -> int | None:
@@ -171,6 +171,8 @@ def usage(
             if pid is not None:
                 phoned.setdefault(pid, []).append(as_utc(at))
     names = _names(session, [x for s, _, _ in rows for x in (s.issued_by, s.reviewed_by)])
+    quiet_start = parse_hhmm(settings.parcels.quiet_start)
+    quiet_end = parse_hhmm(settings.parcels.quiet_end)
     out: list[SlipRow] = []
     for slip, parcel, unit in rows:
         issued = as_utc(slip.issued_at)
@@ -184,6 +186,9 @@ def usage(
                 phoned_at=after[0] if after else None,
                 done_at=left,
                 hours=settings.parcels.slip_call_hours,
+                quiet_start=quiet_start,
+                quiet_end=quiet_end,
+                tz=settings.site.timezone,
             )
         out.append(
             SlipRow(

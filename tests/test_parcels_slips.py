@@ -106,6 +106,11 @@ def test_the_72_hour_phone_call_p17(engine: Engine, settings: Settings, estate: 
     assert call.state(T0 + 72 * HOUR).value == "warning"  # exactly at the due time: on time
     assert call.state(T0 + 72 * HOUR + timedelta(seconds=1)).value == "breached"
     assert gone.state(T0 + 100 * HOUR).value == "met"  # collected before the call was due
+    # a slip left at 23:00 is not phoned about at 23:00 three days on: at 08:00 (P-13)
+    evening = check_in(engine, settings, estate, "SF2000000000003")
+    contact(engine, settings, estate, evening, "notice", T0 + 9 * HOUR)  # 23:02 site time
+    night = usage(engine, settings, estate)[503].call
+    assert night is not None and night.due_at == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
     contact(engine, settings, estate, waiting, "phone", T0 + 74 * HOUR)
     late = usage(engine, settings, estate)[501].call
     assert late is not None and late.done_at == T0 + 74 * HOUR

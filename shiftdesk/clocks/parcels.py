@@ -93,18 +93,26 @@ def retry_delay(attempts: int, base_seconds: int, *, cap_seconds: int = 6 * 3600
 
 
 def slip_call_clock(
-    *, issued_at: datetime, phoned_at: datetime | None, done_at: datetime | None, hours: int
+    *,
+    issued_at: datetime,
+    phoned_at: datetime | None,
+    done_at: datetime | None,
+    hours: int,
+    quiet_start: time,
+    quiet_end: time,
+    tz: str | ZoneInfo,
 ) -> Clock:
     """P-17: ``hours`` (72) after a notice slip, an item still uncollected means a phone call
-    to the owner. The clock stops at the first phone contact after the slip, or when the
-    item left the desk (``done_at``: collected or returned), whichever came first; either
-    after the due time is a missed call."""
+    to the owner; a due time in P-13's quiet hours (no calls after 21:30) moves to the
+    morning. The clock stops at the first phone contact after the slip, or when the item
+    left the desk (``done_at``: collected or returned), whichever came first; either after
+    the due time is a missed call."""
     issued = as_utc(issued_at)
     ends = [as_utc(m) for m in (phoned_at, done_at) if m is not None]
     return Clock(
         kind="slip_call",
         rule="P-17",
         started_at=issued,
-        due_at=issued + timedelta(hours=hours),
+        due_at=next_allowed(issued + timedelta(hours=hours), quiet_start, quiet_end, tz),
         done_at=min(ends) if ends else None,
     )
