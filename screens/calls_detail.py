@@ -29,8 +29,9 @@ from screens.i18n import TranslatedBindings
 from screens.widgets.keychoice import KeyChoice
 from shiftdesk.calls import CallErrors, edit_call, get_call
 from shiftdesk.clocks import ClockState, format_remaining
-from shiftdesk.clocks.complaints import escalation, visible_clocks
+from shiftdesk.clocks.complaints import escalation, report_clocks, visible_clocks
 from shiftdesk.clocks.workorders import warn_delta
+from shiftdesk.complaint_reports import report_for
 from shiftdesk.complaints import (
     STEPS,
     callback_for,
@@ -42,7 +43,7 @@ from shiftdesk.complaints import (
 from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import t
 from shiftdesk.lookup import format_phone
-from shiftdesk.models import Call, Callback, Complaint, Unit, WorkOrder
+from shiftdesk.models import Call, Callback, Complaint, ComplaintReport, Unit, WorkOrder
 from shiftdesk.timeutil import parse_instant, to_local, utcnow
 from shiftdesk.workorders import OUTCOMES
 
@@ -63,6 +64,8 @@ class Loaded:
     order: WorkOrder | None
     complaint: Complaint | None
     callback: Callback | None = None
+    #: CP-16: a major or hot complaint's handling form and special report, once begun
+    report: ComplaintReport | None = None
 
 
 def _load(session: Session, call_id: int) -> Loaded:
@@ -73,7 +76,8 @@ def _load(session: Session, call_id: int) -> Loaded:
     order = session.exec(select(WorkOrder).where(WorkOrder.call_id == call_id)).first()
     complaint = complaint_for_call(session, call_id)
     callback = callback_for(session, complaint) if complaint is not None else None
-    return Loaded(call, unit.code if unit else "", order, complaint, callback)
+    report = report_for(session, complaint) if complaint is not None else None
+    return Loaded(call, unit.code if unit else "", order, complaint, callback, report)
 
 
 class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
@@ -216,10 +220,15 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         for wid, value in values.items():
             self.query_one(f"#{wid}", Input).value = value
         self.query_one("#status", KeyChoice).set_value(call.status)
-        self._show_complaint(loaded.complaint, loaded.callback)
+        self._show_complaint(loaded.complaint, loaded.callback, loaded.report)
         self.query_one("#summary", Input).focus()
 
-    def _show_complaint(self, complaint: Complaint | None, callback: Callback | None) -> None:
+    def _show_complaint(
+        self,
+        complaint: Complaint | None,
+        callback: Callback | None,
+        report: ComplaintReport | None = None,
+    ) -> None:
         box = self.query_one("#complaint-box")
         box.display = complaint is not None
         if complaint is None:
@@ -250,7 +259,8 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
                 ),
                 style="bold yellow",
             )
-        for clock in visible_clocks(complaint, self.settings, callback):
+        clocks = visible_clocks(complaint, self.settings, callback)
+        for clock in [*clocks, *report_clocks(complaint, self.settings, report)]:
             state = clock.state(now, warn_delta(self.settings))
             due = to_local(clock.due_at, tz).strftime("%m-%d %H:%M")
             verdict = t(

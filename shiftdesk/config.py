@@ -84,6 +84,9 @@ class ComplaintsConfig:
     b_major_after_days: int = 30
     b_hot_complainants: int = 3
     b_major_complainants: int = 10
+    # CP-16 / S-7: 重大 and 热点 complaints, the handling form and the special report
+    form_working_days: int = 1
+    special_report_days: int = 7
     working_days: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     working_day_start: str = "09:00"
     working_day_end: str = "18:00"

@@ -408,6 +408,127 @@ def complaints_callback(
     )
 
 
+def _deliver_to_managers(st: Any, site_id: int) -> None:
+    """Send what was just queued for the managers (the CLI is its own worker)."""
+    from shiftdesk import notify
+    from shiftdesk.i18n import t
+
+    if not st.settings.notifications.manager_urls:
+        return
+    report = notify.deliver_due(st.engine(), st.settings, site_id=site_id, actor=st.actor())
+    failed = report.failed + report.gave_up
+    typer.echo(t("complaints.report.cli.delivered", sent=report.sent, failed=failed))
+
+
+@complaints_app.command("reports")
+def complaints_reports(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+) -> None:
+    """Major and hot complaints with their CP-16 clocks: the handling form within a working
+    day, the special report within a week of completion."""
+    from shiftdesk.clocks import format_remaining
+    from shiftdesk.clocks.workorders import warn_delta
+    from shiftdesk.complaint_reports import reports
+    from shiftdesk.db import read_session
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import to_local, utcnow
+
+    check_format(fmt)
+    st = state(ctx)
+    site_id = st.site_id()
+    settings = st.settings
+    now = utcnow()
+    with read_session(st.engine()) as session:
+        rows = reports(session, settings, site_id)
+    out = []
+    for row in rows:
+        for clock in row.clocks:
+            state_ = clock.state(now, warn_delta(settings))
+            out.append(
+                {
+                    "id": row.complaint.id,
+                    "level": row.complaint.level,
+                    "clock": clock.kind,
+                    "rule": clock.rule,
+                    "due_at": to_local(clock.due_at, settings.site.timezone).isoformat(
+                        timespec="minutes"
+                    ),
+                    "state": state_.value,
+                    "remaining": "" if clock.done_at else format_remaining(clock.remaining(now)),
+                }
+            )
+    if fmt == "table":
+        for line in out:
+            line["clock"] = t(f"complaints.clock.{line['clock']}")
+            line["state"] = t(f"complaints.clock.state.{line['state']}", left=line["remaining"])
+        columns = ["id", "level", "clock", "rule", "due_at", "state"]
+        emit(out, fmt, columns=columns)
+    else:
+        emit(out, fmt, columns=list(out[0]) if out else ["id"])
+
+
+@complaints_app.command("form")
+def complaints_form(
+    ctx: typer.Context,
+    complaint_id: int = typer.Argument(..., help="Complaint number.", min=1),
+    at: str | None = typer.Option(None, "--at", help="When it was sent (ISO, site time)."),
+) -> None:
+    """CP-16: print a major or hot complaint's handling form (Markdown), record it as sent
+    to quality and the leader in charge, and send it to the managers' channels."""
+    from shiftdesk.complaint_reports import send_form
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import parse_instant
+
+    st = state(ctx)
+    site_id = st.site_id()
+    when = parse_instant(at, st.settings.site.timezone) if at else None
+    _, text = st.write(lambda s: send_form(s, st.settings, complaint_id, site_id=site_id, at=when))
+    typer.echo(text)
+    typer.echo(t("complaints.report.cli.form_sent", id=complaint_id))
+    _deliver_to_managers(st, site_id)
+
+
+@complaints_app.command("report")
+def complaints_report(
+    ctx: typer.Context,
+    complaint_id: int = typer.Argument(..., help="Complaint number.", min=1),
+    cause: str | None = typer.Option(None, "--cause", help="Its cause."),
+    handling: str | None = typer.Option(None, "--handling", help="The handling and result."),
+    lessons: str | None = typer.Option(None, "--lessons", help="The lessons learned."),
+    actions: str | None = typer.Option(None, "--actions", help="The corrective actions."),
+    send: bool = typer.Option(False, "--send", help="Send it (supervisor or above, PIN)."),
+    at: str | None = typer.Option(None, "--at", help="When it was sent (ISO, site time)."),
+    pin: str | None = typer.Option(None, "--pin", hidden=True),
+) -> None:
+    """CP-16 / S-7: write a major or hot complaint's special report, part by part, and send
+    it within a week of its completion."""
+    from shiftdesk.complaint_reports import send_report, write_report
+    from shiftdesk.db import transact
+    from shiftdesk.i18n import t
+    from shiftdesk.models import Role
+    from shiftdesk.timeutil import parse_instant
+
+    st = state(ctx)
+    site_id = st.site_id()
+    parts = {"cause": cause, "handling": handling, "lessons": lessons, "actions": actions}
+    if any(v is not None for v in parts.values()) or not send:
+        st.write(lambda s: write_report(s, complaint_id, site_id=site_id, **parts))
+        typer.echo(t("complaints.report.cli.saved", id=complaint_id))
+    if not send:
+        return
+    sender = st.authenticated_actor(Role.SUPERVISOR, pin=pin)
+    when = parse_instant(at, st.settings.site.timezone) if at else None
+    _, text = transact(
+        st.engine(),
+        lambda s: send_report(s, st.settings, complaint_id, site_id=site_id, at=when),
+        actor=sender,
+    )
+    typer.echo(text)
+    typer.echo(t("complaints.report.cli.sent", id=complaint_id))
+    _deliver_to_managers(st, site_id)
+
+
 @complaints_app.command("escalate")
 def complaints_escalate(
     ctx: typer.Context,

@@ -323,3 +323,52 @@ def escalation(
     if level_rank(complaint.scheme, wanted) > level_rank(complaint.scheme, complaint.level):
         return wanted, reason
     return None
+
+
+# ------------------------------------------------------------------------ CP-16 reports
+
+#: the levels CP-16 asks a handling form and a special report of (重大 / 热点)
+REPORTED_LEVELS = ("major", "hot")
+
+
+class ReportLike(Protocol):
+    form_sent_at: datetime | None
+    report_sent_at: datetime | None
+
+
+def needs_special_report(complaint: ComplaintLike) -> bool:
+    return complaint.level in REPORTED_LEVELS
+
+
+def report_clocks(
+    complaint: ComplaintLike, settings: Settings, report: ReportLike | None
+) -> list[Clock]:
+    """CP-16 / S-7 for a major or hot complaint: the handling form within
+    ``complaints.form_working_days`` working days of it becoming major or hot (at reception,
+    or when it was escalated), and, once it is resolved, the special report within
+    ``complaints.special_report_days``. None for another level."""
+    if not needs_special_report(complaint):
+        return []
+    cfg = settings.complaints
+    started = _started(complaint, complaint.level)
+    clocks = [
+        Clock(
+            kind="form",
+            rule="CP-16",
+            started_at=started,
+            due_at=working_deadline(started, cfg.form_working_days, settings),
+            done_at=report.form_sent_at if report else None,
+        )
+    ]
+    if complaint.resolved_at is not None:
+        done = as_utc(complaint.resolved_at)
+        clocks.append(
+            Clock(
+                kind="special_report",
+                rule="CP-16",
+                started_at=done,
+                due_at=done + timedelta(days=cfg.special_report_days),
+                done_at=report.report_sent_at if report else None,
+            )
+        )
+    return clocks

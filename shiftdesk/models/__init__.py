@@ -8,6 +8,7 @@ from shiftdesk.models.calls import (
     Category,
     Channel,
     Complaint,
+    ComplaintReport,
     ComplaintStatus,
 )
 from shiftdesk.models.common import SiteScoped, UTCDateTime
@@ -34,6 +35,7 @@ __all__ = [
     "Category",
     "Channel",
     "Complaint",
+    "ComplaintReport",
     "ComplaintStatus",
     "EntryKind",
     "HandoverEntry",

@@ -88,3 +88,22 @@ class Complaint(SiteScoped, table=True):
     escalation_reason: str = Field(default="", max_length=200)
     operator_id: int | None = Field(default=None, foreign_key="operator.id")
     version: int = 1
+
+
+class ComplaintReport(SiteScoped, table=True):
+    """CP-16 / S-7 for a 重大 or 热点 complaint: the handling form (《客户诉求处理表》) sent to
+    quality and the leader in charge, and the special report after completion."""
+
+    __tablename__ = "complaint_report"
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", unique=True)
+    #: CP-16: the handling form went to quality and the leader in charge
+    form_sent_at: datetime | None = utc_field(nullable=True)
+    #: the special report: what the complaint was, its cause, the handling and result, the
+    #: lessons learned and the corrective actions
+    cause: str = Field(default="", max_length=1000)
+    handling: str = Field(default="", max_length=1000)
+    lessons: str = Field(default="", max_length=1000)
+    actions: str = Field(default="", max_length=1000)
+    report_sent_at: datetime | None = utc_field(nullable=True)
+    version: int = 1
