@@ -114,7 +114,34 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    if revision == "head":
+        _create_missing_tables(engine)
     return current_revision(engine) or ""
+
+
+def missing_tables(engine: Engine) -> list[str]:
+    """Tables of the models that the database lacks although it is at the head revision.
+
+    Until the first release the schema is one revision, regenerated when an area adds a
+    table (docs/architecture.md), so a database made by an earlier build can be at "0001"
+    and still miss a newer table. ``shiftdesk db upgrade`` adds them (``upgrade``).
+    """
+    from sqlmodel import SQLModel
+
+    import shiftdesk.models  # noqa: F401  (registers every table in the metadata)
+
+    with engine.connect() as conn:
+        have = set(inspect(conn).get_table_names())
+    return [t.name for t in SQLModel.metadata.sorted_tables if t.name not in have]
+
+
+def _create_missing_tables(engine: Engine) -> None:
+    from sqlmodel import SQLModel
+
+    missing = set(missing_tables(engine))
+    if missing:
+        tables = [t for t in SQLModel.metadata.sorted_tables if t.name in missing]
+        SQLModel.metadata.create_all(engine, tables=tables)
 
 
 def is_current(engine: Engine) -> bool:
@@ -128,3 +155,6 @@ def ensure_current(engine: Engine) -> None:
         raise SchemaError(t("reliability.schema.empty"))
     if current != head_revision():
         raise SchemaError(t("reliability.schema.older", current=current, head=head_revision()))
+    missing = missing_tables(engine)
+    if missing:
+        raise SchemaError(t("reliability.schema.missing", tables=", ".join(missing)))

@@ -152,6 +152,25 @@ def test_a_newer_database_is_refused_and_left_alone(initialised: str) -> None:
     engine.dispose()
 
 
+def test_a_database_from_an_earlier_build_gets_its_new_tables_from_db_upgrade(
+    initialised: str,
+) -> None:
+    """Until the first release the schema is one revision: a database made before a table was
+    added is at the head revision yet lacks it. It is refused with one line, and
+    ``db upgrade`` adds the table (data kept)."""
+    engine = make_engine(initialised)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE notice_slip"))
+    refused = run("parcels", "slips")
+    assert refused.exit_code == 1
+    assert "lacks the tables notice_slip; run `shiftdesk db upgrade`" in one_line(refused)
+    assert run("db", "upgrade").exit_code == 0
+    assert run("parcels", "slips").exit_code == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM site")).scalar() == 1
+    engine.dispose()
+
+
 def test_a_damaged_database_file_points_to_the_backup(tmp_path: Path) -> None:
     path = tmp_path / "bad.db"
     path.write_bytes(b"this is not a database, it is a shopping list" * 200)
