@@ -12,25 +12,24 @@ documents as Markdown (for e-mail or print) and queues them for the managers' ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from shiftdesk import notify
 from shiftdesk.clocks import Clock
 from shiftdesk.clocks.complaints import REPORTED_LEVELS, needs_special_report, report_clocks
-from shiftdesk.complaints import get_complaint, level_label
+from shiftdesk.complaints import get_complaint, level_label, step_time
 from shiftdesk.config import Settings
 from shiftdesk.errors import ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Call, Complaint, ComplaintReport, Role, Unit
 from shiftdesk.security import require_role
 from shiftdesk.textclean import clean_text
-from shiftdesk.timeutil import as_utc, to_local, utcnow
+from shiftdesk.timeutil import to_local
 
 #: the special report's parts (CP-16), in the order the report lists them
 PARTS = ("cause", "handling", "lessons", "actions")
-_FUTURE_SLACK = timedelta(minutes=2)
 
 
 def report_for(session: Session, complaint: Complaint) -> ComplaintReport | None:
@@ -54,14 +53,6 @@ def _reported(session: Session, complaint_id: int, site_id: int | None) -> tuple
     return complaint, report
 
 
-def _when(at: datetime | None) -> datetime:
-    now = utcnow()
-    when = as_utc(at) if at is not None else now
-    if when > now + _FUTURE_SLACK:
-        raise ValidationError(t("calls.error.future"), field="at")
-    return when
-
-
 def send_form(
     session: Session,
     settings: Settings,
@@ -73,7 +64,7 @@ def send_form(
     """Record the handling form as sent (its first time stays) and queue it for the
     managers' channels; returns the report row and the form's text."""
     complaint, report = _reported(session, complaint_id, site_id)
-    when = _when(at)
+    when = step_time(at)
     if report.form_sent_at is None:
         report.form_sent_at = when
     report.version += 1
@@ -121,7 +112,7 @@ def send_report(
         raise ValidationError(
             t("complaints.report.err.missing", parts=", ".join(missing)), field=PARTS[0]
         )
-    when = _when(at)
+    when = step_time(at)
     if report.report_sent_at is None:
         report.report_sent_at = when
     report.version += 1

@@ -142,13 +142,15 @@ def _for_change(
     return complaint
 
 
-def _when(at: datetime | None, *, not_before: datetime, too_early: str) -> datetime:
+def step_time(
+    at: datetime | None, *, not_before: datetime | None = None, too_early: str = ""
+) -> datetime:
     """When a step happened (default now): not in the future, not before ``not_before``."""
     now = utcnow()
     when = as_utc(at) if at is not None else now
     if when > now + _FUTURE_SLACK:
         raise ValidationError(t("calls.error.future"), field="at")
-    if when < as_utc(not_before):
+    if not_before is not None and when < as_utc(not_before):
         raise ValidationError(t(too_early), field="at")
     return when
 
@@ -175,7 +177,9 @@ def mark(
             t("complaints.error.step", value=step, allowed="|".join(STEPS)), field="step"
         )
     complaint = _for_change(session, complaint_id, site_id, expected_version)
-    when = _when(at, not_before=complaint.received_at, too_early="complaints.error.before_received")
+    when = step_time(
+        at, not_before=complaint.received_at, too_early="complaints.error.before_received"
+    )
     column = STEPS[step]
     if getattr(complaint, column) is None:
         setattr(complaint, column, when)
@@ -240,7 +244,7 @@ def record_callback(
     complaint = _for_change(session, complaint_id, site_id, expected_version)
     if complaint.resolved_at is None:
         raise ValidationError(t("complaints.error.not_resolved", id=complaint_id), field="step")
-    when = _when(
+    when = step_time(
         at, not_before=complaint.resolved_at, too_early="complaints.error.callback_before_resolved"
     )
     refuse_quiet_period(when, settings)

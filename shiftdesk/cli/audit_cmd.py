@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from shiftdesk.cli.common import check_format, emit, state
+from shiftdesk.cli.common import check_format, emit, site_option, state
 
 FORMAT_HELP = "table (default), json (before/after as objects) or csv."
 
@@ -45,12 +45,7 @@ def audit(
         "--include-pii",
         help="Show residents' names and phones unmasked (manager PIN; the read is recorded).",
     ),
-    site: str | None = typer.Option(
-        None,
-        "--site",
-        help="Site code, or 'all' for every site (default: the configured site).",
-        show_default=False,
-    ),
+    site: str | None = site_option(),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Show the audit trail: who did what, when, with the values before and after.

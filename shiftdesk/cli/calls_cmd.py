@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, state
+from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, site_option, state
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -532,12 +532,7 @@ def complaints_report(
 @complaints_app.command("escalate")
 def complaints_escalate(
     ctx: typer.Context,
-    site: str | None = typer.Option(
-        None,
-        "--site",
-        help="Site code, or 'all' for every site (default: the configured site).",
-        show_default=False,
-    ),
+    site: str | None = site_option(),
 ) -> None:
     """Raise every open complaint the rules say must go up (CP-9, CP-3); for the nightly job."""
     from sqlmodel import select

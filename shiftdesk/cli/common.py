@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+SITE_HELP = "Site code, or 'all' for every site (default: the configured site)."
+
+
+def site_option() -> Any:
+    """``--site CODE|all``, as every command that can work on several sites spells it."""
+    return typer.Option(None, "--site", help=SITE_HELP, show_default=False)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """One line on stderr and a documented exit code: 1 failure, 2 usage/config."""
     typer.echo(f"shiftdesk: {message}", err=True)

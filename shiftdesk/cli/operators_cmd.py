@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, fail, state
+from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, fail, site_option, state
 
 if TYPE_CHECKING:
     from shiftdesk.db import Actor
@@ -81,12 +81,7 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    site: str | None = typer.Option(
-        None,
-        "--site",
-        help="Site code, or 'all' for every site (default: the configured site).",
-        show_default=False,
-    ),
+    site: str | None = site_option(),
     fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """List this site's operators with their roles and whether they are active."""

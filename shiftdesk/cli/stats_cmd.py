@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from shiftdesk.cli.common import fail, state
+from shiftdesk.cli.common import fail, site_option, state
 
 app = typer.Typer(
     help=(
@@ -23,16 +23,11 @@ app = typer.Typer(
 
 FORMATS = ("table", "json", "csv", "md", "xlsx")
 FORMAT_HELP = "table (default), json (documented schema), csv, md (Markdown) or xlsx."
-SITE_HELP = "Site code, or 'all' for every site (default: the configured site)."
 OUT_HELP = (
     "Write to this file instead of the terminal "
     "(xlsx: default ./stats-<report>-<site>-<period>.xlsx)."
 )
 EMAIL_HELP = "Also send the Markdown report to notifications.manager_urls (Apprise)."
-
-
-def _site_option() -> Any:
-    return typer.Option(None, "--site", help=SITE_HELP, show_default=False)
 
 
 def _run(
@@ -168,7 +163,7 @@ def nightly(
         help="The day, YYYY-MM-DD, in the site's time zone (default: yesterday).",
         show_default=False,
     ),
-    site: str | None = _site_option(),
+    site: str | None = site_option(),
     fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False),
     email: bool = typer.Option(False, "--email", help=EMAIL_HELP),
@@ -190,7 +185,7 @@ def monthly(
         help="The month, YYYY-MM (default: last month, due by the 1st, S-3).",
         show_default=False,
     ),
-    site: str | None = _site_option(),
+    site: str | None = site_option(),
     fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False),
     email: bool = typer.Option(False, "--email", help=EMAIL_HELP),
@@ -208,7 +203,7 @@ def range_(
     ctx: typer.Context,
     start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (included)."),
     end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD (included)."),
-    site: str | None = _site_option(),
+    site: str | None = site_option(),
     fmt: str = typer.Option("table", "--format", "-f", help=FORMAT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False),
     email: bool = typer.Option(False, "--email", help=EMAIL_HELP),
