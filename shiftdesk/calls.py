@@ -32,6 +32,7 @@ from shiftdesk import audit
 from shiftdesk.clocks.workorders import OPEN_STAGES, is_night
 from shiftdesk.complaints import ComplaintInput, check_input, open_complaint
 from shiftdesk.config import Settings
+from shiftdesk.db import actor_id
 from shiftdesk.errors import ConflictError, NotFound, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.lookup import find_unit, normalise_phone, phone_digits
@@ -279,11 +280,6 @@ def _summary_kind(category: str) -> str:
 # ------------------------------------------------------------------------------ logging
 
 
-def _actor_id(session: Session) -> int | None:
-    actor = session.info.get("actor")
-    return getattr(actor, "id", None)
-
-
 def log_call(
     session: Session,
     site_id: int,
@@ -315,7 +311,7 @@ def log_call(
         summary=clean.summary,
         action_taken=clean.action_taken,
         night=night,
-        operator_id=_actor_id(session),
+        operator_id=actor_id(session),
     )
     session.add(call)
     session.flush()

@@ -35,6 +35,7 @@ from shiftdesk.clocks.complaints import (
     initial_level,
 )
 from shiftdesk.config import Settings
+from shiftdesk.db import actor_id
 from shiftdesk.errors import ConflictError, NotFound, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models import Call, Callback, CallbackOutcome, Complaint, ComplaintStatus, Unit
@@ -259,7 +260,7 @@ def record_callback(
         raise ValidationError(t("complaints.error.called_back", id=complaint_id), field="step")
     callback.outcome = outcome
     callback.note = note or callback.note
-    callback.operator_id = getattr(session.info.get("actor"), "id", None)
+    callback.operator_id = actor_id(session)
     if outcome == CallbackOutcome.UNREACHABLE.value:
         callback.attempts += 1
         callback.last_attempt_at = when

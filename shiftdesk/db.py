@@ -196,6 +196,12 @@ def _is_retryable(exc: BaseException) -> bool:
     return False
 
 
+def actor_id(session: Session) -> int | None:
+    """The operator a session writes as (``read_session`` / ``write_session`` / ``transact``
+    put the actor in ``session.info``); None for ``system`` or a bare session."""
+    return getattr(session.info.get("actor"), "id", None)
+
+
 @contextmanager
 def read_session(engine: Engine, actor: Actor = SYSTEM) -> Iterator[Session]:
     """A session for reading; objects stay usable after it closes."""

@@ -50,7 +50,6 @@ from shiftdesk.models import (
     Complaint,
     ComplaintStatus,
     HandoverEntry,
-    Operator,
     Parcel,
     Role,
     Shift,
@@ -60,6 +59,7 @@ from shiftdesk.models import (
 )
 from shiftdesk.models.handover import EntryKind
 from shiftdesk.security import require_role
+from shiftdesk.sites import operator_names
 from shiftdesk.textclean import strip_controls
 from shiftdesk.timeutil import local_day_bounds, parse_hhmm, to_local, utcnow, zone
 
@@ -424,14 +424,6 @@ def shift_entries(session: Session, shift_id: int) -> list[HandoverEntry]:
             .order_by(col(HandoverEntry.seq))
         )
     )
-
-
-def operator_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(Operator).where(col(Operator.id).in_(wanted)))
-    return {op.id: op.label for op in rows if op.id is not None}
 
 
 @dataclass

@@ -23,7 +23,7 @@ from shiftdesk.carriers import CARRIERS, normalise, recognise
 from shiftdesk.clocks import Clock
 from shiftdesk.clocks.parcels import overdue, reminder_clock, reminder_due, waiting_days
 from shiftdesk.config import Settings
-from shiftdesk.db import Actor
+from shiftdesk.db import actor_id
 from shiftdesk.errors import NotFound, ValidationError
 from shiftdesk.i18n import t, t_in
 from shiftdesk.models import (
@@ -96,15 +96,6 @@ def kind_label(kind: str, locale: str | None = None) -> str:
 def carrier_label(carrier: str, locale: str | None = None) -> str:
     key = f"parcels.carrier.{carrier}"
     return t_in(locale, key) if locale else t(key)
-
-
-def _actor(session: Session) -> Actor | None:
-    return session.info.get("actor")
-
-
-def _actor_id(session: Session) -> int | None:
-    actor = _actor(session)
-    return actor.id if actor is not None else None
 
 
 def _operator_label(session: Session, operator_id: int | None) -> str:
@@ -339,7 +330,7 @@ def check_in(
         damage_note=req.damage_note if req.damaged else "",
         status=ParcelStatus.WAITING.value,
         received_at=req.received_at or now,
-        received_by=_actor_id(session),
+        received_by=actor_id(session),
     )
     session.add(parcel)
     session.flush()
@@ -439,9 +430,9 @@ def refuse(
         pieces=max(1, min(req.pieces, MAX_PIECES)),
         status=ParcelStatus.REFUSED.value,
         received_at=now,
-        received_by=_actor_id(session),
+        received_by=actor_id(session),
         returned_at=now,
-        returned_by=_actor_id(session),
+        returned_by=actor_id(session),
         return_reason=reason,
     )
     session.add(parcel)
@@ -565,7 +556,7 @@ def release(
     for p in rows:
         p.status = ParcelStatus.PICKED_UP.value
         p.picked_up_at = now
-        p.released_by = _actor_id(session)
+        p.released_by = actor_id(session)
         p.pickup_by = checked.by
         p.id_type = checked.id_type
         p.id_last4 = checked.id_last4
@@ -593,7 +584,7 @@ def return_to_sender(
     (p,) = _lock_waiting(session, settings, site_id, [parcel_id], now)
     p.status = ParcelStatus.RETURNED.value
     p.returned_at = now
-    p.returned_by = _actor_id(session)
+    p.returned_by = actor_id(session)
     p.return_reason = reason
     p.version += 1
     session.add(p)
@@ -762,7 +753,7 @@ def record_contact(
         note=text,
         parcel_id=parcel.id,
         resident_id=parcel.resident_id,
-        operator_id=_actor_id(session),
+        operator_id=actor_id(session),
         now=now,
     )
     parcel.reminders += 1

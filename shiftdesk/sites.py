@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, or_, select
 
 from shiftdesk.config import Settings
@@ -33,6 +35,15 @@ def site_if_ready(session: Session, settings: Settings) -> Site | None:
         return None
     system = session.exec(select(Operator.id).where(Operator.name == "system")).first()
     return site if system is not None else None
+
+
+def operator_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Operators' labels by id (names on records, reports and the duty log)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Operator).where(col(Operator.id).in_(wanted)))
+    return {op.id: op.label for op in rows if op.id is not None}
 
 
 def get_site(session: Session, code: str) -> Site:

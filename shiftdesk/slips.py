@@ -21,16 +21,14 @@ from sqlmodel import Session, col, func, select
 from shiftdesk.clocks import Clock
 from shiftdesk.clocks.parcels import slip_call_clock
 from shiftdesk.config import Settings
+from shiftdesk.db import actor_id
 from shiftdesk.errors import NotFound, ValidationError
 from shiftdesk.i18n import t
-from shiftdesk.models import NoticeSlip, Notification, Operator, Parcel, Role, Site, Unit
+from shiftdesk.models import NoticeSlip, Notification, Parcel, Role, Site, Unit
 from shiftdesk.security import require_role
+from shiftdesk.sites import operator_names
 from shiftdesk.textclean import clean_text
 from shiftdesk.timeutil import as_utc, parse_hhmm, utcnow
-
-
-def _actor_id(session: Session) -> int | None:
-    return getattr(session.info.get("actor"), "id", None)
 
 
 def next_serial(session: Session, settings: Settings, site_id: int) -> int:
@@ -69,7 +67,7 @@ def issue(
         serial=_take_serial(session, settings, parcel.site_id, serial),
         parcel_id=parcel.id,
         issued_at=now or utcnow(),
-        issued_by=_actor_id(session),
+        issued_by=actor_id(session),
     )
     session.add(slip)
     session.flush()
@@ -91,7 +89,7 @@ def void(
         site_id=site_id,
         serial=_take_serial(session, settings, site_id, serial),
         issued_at=now or utcnow(),
-        issued_by=_actor_id(session),
+        issued_by=actor_id(session),
         void_reason=why,
     )
     session.add(slip)
@@ -170,7 +168,7 @@ def usage(
         ):
             if pid is not None:
                 phoned.setdefault(pid, []).append(as_utc(at))
-    names = _names(session, [x for s, _, _ in rows for x in (s.issued_by, s.reviewed_by)])
+    names = operator_names(session, [x for s, _, _ in rows for x in (s.issued_by, s.reviewed_by)])
     quiet_start = parse_hhmm(settings.parcels.quiet_start)
     quiet_end = parse_hhmm(settings.parcels.quiet_end)
     out: list[SlipRow] = []
@@ -194,7 +192,7 @@ def usage(
             SlipRow(
                 serial=slip.serial,
                 issued_at=issued,
-                issued_by=names.get(slip.issued_by, "system"),
+                issued_by=names.get(slip.issued_by or 0, "system"),
                 parcel_id=slip.parcel_id,
                 tracking=parcel.tracking if parcel else "",
                 unit=unit.code if unit else "",
@@ -208,14 +206,6 @@ def usage(
             )
         )
     return out
-
-
-def _names(session: Session, ids: Sequence[int | None]) -> dict[int | None, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    ops = session.exec(select(Operator).where(col(Operator.id).in_(wanted))).all()
-    return {op.id: op.label for op in ops}
 
 
 def review(

@@ -23,6 +23,7 @@ from shiftdesk import audit
 from shiftdesk.clocks.callbacks import callback_due, callback_kind, in_quiet_period
 from shiftdesk.clocks.workorders import OPEN_STAGES, order_clocks
 from shiftdesk.config import Settings
+from shiftdesk.db import actor_id
 from shiftdesk.errors import ConflictError, NotFound, UsageError, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.models.people import Unit
@@ -55,11 +56,6 @@ LEGAL: dict[str, tuple[str, ...]] = {
 ACTIONS = tuple(LEGAL)
 #: an event time may be this far ahead of this terminal's clock (clock skew between PCs)
 _FUTURE_SLACK = timedelta(minutes=2)
-
-
-def _actor_id(session: Session) -> int | None:
-    actor = session.info.get("actor")
-    return getattr(actor, "id", None)
 
 
 def create_order(
@@ -126,7 +122,7 @@ def create_order(
         leak=leak,
         stage=Stage.REPORTED.value,
         reported_at=as_utc(reported_at or utcnow()),
-        reported_by=_actor_id(session),
+        reported_by=actor_id(session),
     )
     session.add(order)
     session.flush()
@@ -264,7 +260,7 @@ def dispatch(
         pass
     else:
         order.dispatched_at = when
-        order.dispatched_by = _actor_id(session)
+        order.dispatched_by = actor_id(session)
         if order.first_dispatched_at is None:
             order.first_dispatched_at = when
     if resume:
@@ -293,7 +289,7 @@ def accept(
         session, order_id, "accept", site_id=site_id, expected_version=expected_version
     )
     order.accepted_at = _when(at, not_before=order.dispatched_at)
-    order.accepted_by = _actor_id(session)
+    order.accepted_by = actor_id(session)
     if strip_controls(assignee):
         order.assignee = strip_controls(assignee)[:40]
     order.stage = Stage.ACCEPTED.value
@@ -322,7 +318,7 @@ def arrive(
     if order.paid and not (price_confirmed or order.price_confirmed):
         raise ValidationError(t("dispatch.error.price_unconfirmed"), field="price_confirmed")
     order.arrived_at = _when(at, not_before=order.accepted_at)
-    order.arrived_by = _actor_id(session)
+    order.arrived_by = actor_id(session)
     if order.paid:
         order.price_confirmed = True
     order.stage = Stage.ARRIVED.value
@@ -352,7 +348,7 @@ def complete(
         raise ValidationError(t("dispatch.error.result_required"), field="result")
     when = _when(at, not_before=order.arrived_at)
     order.completed_at = when
-    order.completed_by = _actor_id(session)
+    order.completed_by = actor_id(session)
     order.result = result[:1000]
     order.stage = Stage.COMPLETED.value
     _bump(order)
@@ -385,7 +381,7 @@ def mark_unfinished(
     )
     reason = _required_reason(reason)
     order.unfinished_at = _when(at, not_before=order.dispatched_at)
-    order.unfinished_by = _actor_id(session)
+    order.unfinished_by = actor_id(session)
     order.unfinished_reason = reason[:500]
     return _save(session, order, Stage.UNFINISHED)
 
@@ -457,7 +453,7 @@ def record_callback(
             ),
         )
     note = strip_controls(note, multiline=True)[:500]
-    callback.operator_id = _actor_id(session)
+    callback.operator_id = actor_id(session)
     if outcome == CallbackOutcome.UNREACHABLE.value:
         callback.attempts += 1
         callback.last_attempt_at = when
@@ -475,7 +471,7 @@ def record_callback(
     callback.note = note
     session.add(callback)
     order.closed_at = when
-    order.closed_by = _actor_id(session)
+    order.closed_by = actor_id(session)
     return _save(session, order, Stage.CLOSED)
 
 
@@ -494,7 +490,7 @@ def cancel(
     )
     reason = _required_reason(reason)
     order.cancelled_at = _when(at, not_before=order.reported_at)
-    order.cancelled_by = _actor_id(session)
+    order.cancelled_by = actor_id(session)
     order.cancel_reason = reason[:500]
     return _save(session, order, Stage.CANCELLED)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from sqlmodel import Session
 
+    from shiftdesk.cli.common import AppState
     from shiftdesk.config import Settings
 
 app = typer.Typer(
@@ -162,14 +163,12 @@ def log(
         typer.echo(t("calls.cli.complaint_opened", id=result["complaint_id"]))
 
 
-def _send_emergency(st: Any, site_id: int) -> dict[str, int] | None:
+def _send_emergency(st: AppState, site_id: int) -> dict[str, int] | None:
     """R-14: send the emergency just queued (and anything else due) now; None when the site
     sends emergencies nowhere. What fails stays in the outbox and is retried."""
-    from shiftdesk import notify
-
     if not st.settings.notifications.emergency_urls:
         return None
-    report = notify.deliver_due(st.engine(), st.settings, site_id=site_id, actor=st.actor())
+    report = st.deliver(site_id)
     return {"sent": report.sent, "failed": report.failed + report.gave_up}
 
 
@@ -408,14 +407,13 @@ def complaints_callback(
     )
 
 
-def _deliver_to_managers(st: Any, site_id: int) -> None:
+def _deliver_to_managers(st: AppState, site_id: int) -> None:
     """Send what was just queued for the managers (the CLI is its own worker)."""
-    from shiftdesk import notify
     from shiftdesk.i18n import t
 
     if not st.settings.notifications.manager_urls:
         return
-    report = notify.deliver_due(st.engine(), st.settings, site_id=site_id, actor=st.actor())
+    report = st.deliver(site_id)
     failed = report.failed + report.gave_up
     typer.echo(t("complaints.report.cli.delivered", sent=report.sent, failed=failed))
 

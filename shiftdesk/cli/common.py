@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shiftdesk.config import Settings
     from shiftdesk.db import Actor
     from shiftdesk.models import Role, Site
+    from shiftdesk.notify import DeliveryReport
 
 T = TypeVar("T")
 
@@ -153,6 +154,13 @@ class AppState:
         from shiftdesk.db import transact
 
         return transact(self.engine(), fn, actor=self.actor())
+
+    def deliver(self, site_id: int) -> DeliveryReport:
+        """Send this site's notifications that are due now (the CLI is its own worker: it
+        may block on the network); what fails stays in the outbox for retry."""
+        from shiftdesk import notify
+
+        return notify.deliver_due(self.engine(), self.settings, site_id=site_id, actor=self.actor())
 
     def actor(self) -> Actor:
         """Who a scripted write is recorded under: --operator / SHIFTDESK_OPERATOR or system."""

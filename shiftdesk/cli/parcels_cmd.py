@@ -20,9 +20,7 @@ from shiftdesk.cli.common import FORMAT_HELP, check_format, emit, fail, state
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from shiftdesk.cli.common import AppState
     from shiftdesk.models import Parcel, Resident
-    from shiftdesk.notify import DeliveryReport
 
 app = typer.Typer(
     help="Parcels and mail (快递包裹): check in, pick up, list, remind, return.",
@@ -64,13 +62,6 @@ LIST_COLUMNS = [
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="parcels")
-
-
-def _deliver(st: AppState, site_id: int) -> DeliveryReport:
-    """Send what is due now (the CLI is its own worker: it may block on the network)."""
-    from shiftdesk import notify
-
-    return notify.deliver_due(st.engine(), st.settings, site_id=site_id, actor=st.actor())
 
 
 def _local(value: Any, tz: str) -> str:
@@ -141,7 +132,7 @@ def checkin(
     p = result.parcel
     notice = "suppressed" if result.suppressed else ("queued" if result.notifications else "none")
     if result.notifications:
-        report = _deliver(st, site_id)
+        report = st.deliver(site_id)
         if report.sent:
             notice = "sent"
         elif report.failed or report.gave_up:
@@ -329,7 +320,7 @@ def remind(
     settings = st.settings
     site_id = st.site_id()
     outcomes = st.write(lambda s: parcels.send_reminders(s, settings, site_id, dry_run=dry_run))
-    report = None if dry_run else _deliver(st, site_id)
+    report = None if dry_run else st.deliver(site_id)
     rows = [
         {
             "parcel_id": o.parcel_id,
@@ -532,7 +523,7 @@ def outbox(
     if retry:
         st.write(lambda s: notify.requeue(s, site_id))
     if retry or send:
-        _deliver(st, site_id)
+        st.deliver(site_id)
     with read_session(st.engine()) as session:
         counts = notify.outbox_counts(session, site_id)
         failed = session.exec(
