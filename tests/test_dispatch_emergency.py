@@ -138,3 +138,19 @@ async def test_the_call_form_sends_it_in_the_background(
         assert "burst pipe" in message["message"]
         assert [n.status for n in outbox(base_engine)] == ["sent"]
         assert any("sent out to 1 channel" in str(n.message) for n in app._notifications)
+
+
+def test_the_demos_made_up_emergencies_are_never_sent(
+    sqlite_engine: Engine, settings: Settings, http_receiver: HttpReceiver
+) -> None:
+    """A site with real channels that loads the demo queues nothing for them."""
+    from shiftdesk.demo import load_demo
+
+    settings.notifications.emergency_urls = [http_receiver.url()]
+    settings.notifications.manager_urls = [http_receiver.url()]
+    load_demo(sqlite_engine, settings)
+    with read_session(sqlite_engine) as s:
+        emergencies = s.exec(select(WorkOrder).where(WorkOrder.priority == "emergency")).all()
+    assert emergencies  # the demo has some, and none of them was queued
+    assert [n for n in outbox(sqlite_engine) if n.kind == "alarm"] == []
+    assert settings.notifications.emergency_urls == [http_receiver.url()]  # left as it was

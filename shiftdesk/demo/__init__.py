@@ -7,6 +7,7 @@ and the same ``now`` give the same data.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,7 +74,15 @@ def load_demo(
     from shiftdesk.demo import base
 
     rng = random.Random(seed)
-    ctx = base.generate(engine, settings, rng, now or utcnow())
+    # made-up history must never reach a real channel: the demo's emergencies and
+    # anything else would otherwise be queued for the site's configured Apprise URLs
+    quiet = dataclasses.replace(
+        settings,
+        notifications=dataclasses.replace(
+            settings.notifications, urls=[], manager_urls=[], emergency_urls=[]
+        ),
+    )
+    ctx = base.generate(engine, quiet, rng, now or utcnow())
     for generate in area_generators():
         generate(ctx)
     buildings = len({u.building_id for u in ctx.units})
