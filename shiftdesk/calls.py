@@ -571,6 +571,7 @@ def edit_call(
     *,
     site_id: int | None = None,
     expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Call:
     """Change a call; refuse if someone else changed it first (``ConflictError``).
 
@@ -588,7 +589,7 @@ def edit_call(
     cfg = settings.calls
     errors: list[ValidationError] = []
     values = dict(changes)
-    now = utcnow()
+    now = as_utc(now) if now is not None else utcnow()  # the caller's clock by default
     for name, limit in (
         ("summary", cfg.summary_max_length),
         ("caller_name", cfg.name_max_length),

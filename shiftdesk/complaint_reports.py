@@ -60,11 +60,12 @@ def send_form(
     *,
     site_id: int | None = None,
     at: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[ComplaintReport, str]:
     """Record the handling form as sent (its first time stays) and queue it for the
     managers' channels; returns the report row and the form's text."""
     complaint, report = _reported(session, complaint_id, site_id)
-    when = step_time(at)
+    when = step_time(at, now=now)
     if report.form_sent_at is None:
         report.form_sent_at = when
     report.version += 1
@@ -98,6 +99,7 @@ def send_report(
     *,
     site_id: int | None = None,
     at: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[ComplaintReport, str]:
     """Send the special report (a supervisor or above, CP-16): only once the complaint is
     resolved and every part is written; queued for the managers' channels."""
@@ -112,7 +114,7 @@ def send_report(
         raise ValidationError(
             t("complaints.report.err.missing", parts=", ".join(missing)), field=PARTS[0]
         )
-    when = step_time(at)
+    when = step_time(at, now=now)
     if report.report_sent_at is None:
         report.report_sent_at = when
     report.version += 1

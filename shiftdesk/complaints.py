@@ -144,10 +144,17 @@ def _for_change(
 
 
 def step_time(
-    at: datetime | None, *, not_before: datetime | None = None, too_early: str = ""
+    at: datetime | None,
+    *,
+    now: datetime | None = None,
+    not_before: datetime | None = None,
+    too_early: str = "",
 ) -> datetime:
-    """When a step happened (default now): not in the future, not before ``not_before``."""
-    now = utcnow()
+    """When a step happened (default ``now``): not after ``now``, not before ``not_before``.
+
+    ``now`` is the caller's clock; the wall clock is read only when no caller passed one.
+    """
+    now = as_utc(now) if now is not None else utcnow()
     when = as_utc(at) if at is not None else now
     if when > now + _FUTURE_SLACK:
         raise ValidationError(t("calls.error.future"), field="at")
@@ -164,6 +171,7 @@ def mark(
     settings: Settings,
     site_id: int | None = None,
     at: datetime | None = None,
+    now: datetime | None = None,
     expected_version: int | None = None,
 ) -> Complaint:
     """Record a step (reported / answered / resolved / closed) at ``at`` (default now).
@@ -179,7 +187,7 @@ def mark(
         )
     complaint = _for_change(session, complaint_id, site_id, expected_version)
     when = step_time(
-        at, not_before=complaint.received_at, too_early="complaints.error.before_received"
+        at, now=now, not_before=complaint.received_at, too_early="complaints.error.before_received"
     )
     column = STEPS[step]
     if getattr(complaint, column) is None:
@@ -230,6 +238,7 @@ def record_callback(
     settings: Settings,
     note: str = "",
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> Complaint:
@@ -246,7 +255,10 @@ def record_callback(
     if complaint.resolved_at is None:
         raise ValidationError(t("complaints.error.not_resolved", id=complaint_id), field="step")
     when = step_time(
-        at, not_before=complaint.resolved_at, too_early="complaints.error.callback_before_resolved"
+        at,
+        now=now,
+        not_before=complaint.resolved_at,
+        too_early="complaints.error.callback_before_resolved",
     )
     refuse_quiet_period(when, settings)
     note = clean_text(note, max_length=500, multiline=True, field="note")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,7 @@ def move_database(
     work_dir: Path,
     authorised_by: str,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> MoveResult:
     """Copy every record of ``source`` into the empty database at ``target_url``.
 
@@ -179,7 +181,7 @@ def move_database(
         work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         for i, (_id, code, tz) in enumerate(sites):
             opts = ExportOptions(out_dir=work_dir, include_pii=True)
-            today = to_local(utcnow(), tz).date()
+            today = to_local(now or utcnow(), tz).date()
             exported = export_archive(
                 source, code, everything(tz), opts, today=today, progress=progress, actor=actor
             )

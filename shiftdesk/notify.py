@@ -213,8 +213,15 @@ def record_contact(
     return row
 
 
-def requeue(session: Session, site_id: int, ids: Sequence[int] | None = None) -> int:
-    """Put failed or given-up messages back in the queue to be tried at once; returns count."""
+def requeue(
+    session: Session,
+    site_id: int,
+    ids: Sequence[int] | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Put failed or given-up messages back in the queue to be tried at once (at ``now``, the
+    caller's clock, so a delivery run at the same clock sees them due); returns the count."""
     stmt = select(Notification).where(
         Notification.site_id == site_id,
         col(Notification.status).in_(
@@ -224,7 +231,7 @@ def requeue(session: Session, site_id: int, ids: Sequence[int] | None = None) ->
     if ids is not None:
         stmt = stmt.where(col(Notification.id).in_(list(ids)))
     rows = list(session.exec(stmt))
-    now = utcnow()
+    now = now or utcnow()
     for row in rows:
         row.status = NotificationStatus.PENDING.value
         row.attempts = 0

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -102,6 +102,7 @@ def _attempt(
     lockout_attempts: int,
     lockout_minutes: int,
     site_code: str | None = None,
+    now: datetime | None = None,
 ) -> Operator | str:
     """Check a PIN and record the attempt; returns the operator or the refusal message.
 
@@ -114,7 +115,7 @@ def _attempt(
     if not name or not pin:
         return t("signin.empty")
     operator = session.exec(select(Operator).where(Operator.name == name)).first()
-    now = utcnow()
+    now = now or utcnow()
     if operator is None or operator.name == "system":
         audit.record(
             session, "sign_in_failed", "operator", None, note=f"unknown name {name[:40]!r}"
@@ -173,15 +174,18 @@ def authenticate(
     lockout_attempts: int = 5,
     lockout_minutes: int = 10,
     site_code: str | None = None,
+    now: datetime | None = None,
 ) -> Operator:
     """Sign an operator in: failures are counted and committed, then refused (lock-out).
+
+    ``now`` (default: the wall clock) stamps the attempt and judges a lock-out's end.
 
     ``site_code``: the terminal's site (``site.code``); the operator must belong to it
     (see ``may_sign_in_at``). None skips the check (a database-wide tool).
     """
     outcome = transact(
         engine,
-        lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes, site_code),
+        lambda s: _attempt(s, name, pin, lockout_attempts, lockout_minutes, site_code, now),
     )
     if isinstance(outcome, str):
         raise SignInError(outcome)

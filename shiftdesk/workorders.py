@@ -175,9 +175,19 @@ def _load_for_change(
     return order
 
 
-def _when(at: datetime | None, *, not_before: datetime | None, field: str = "at") -> datetime:
-    """The event time: now by default; never before the previous stage, never the future."""
-    now = utcnow()
+def _when(
+    at: datetime | None,
+    *,
+    now: datetime | None,
+    not_before: datetime | None,
+    field: str = "at",
+) -> datetime:
+    """The event time: ``now`` by default; never before the previous stage, never after ``now``.
+
+    ``now`` is the caller's clock (the screen or command reads it once); the wall clock is
+    read here only when no caller passed one.
+    """
+    now = as_utc(now) if now is not None else utcnow()
     when = as_utc(at) if at is not None else now
     if when > now + _FUTURE_SLACK:
         raise ValidationError(t("dispatch.error.future"), field=field)
@@ -234,6 +244,7 @@ def dispatch(
     assignee: str = "",
     note: str = "",
     at: datetime | None = None,
+    now: datetime | None = None,
     teams: Iterable[str] | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
@@ -251,7 +262,7 @@ def dispatch(
         raise ValidationError(
             t("dispatch.error.team", value=team, allowed="|".join(allowed or [])), field="team"
         )
-    when = _when(at, not_before=order.reported_at)
+    when = _when(at, now=now, not_before=order.reported_at)
     resume = order.stage == Stage.UNFINISHED.value
     order.team = team
     order.assignee = strip_controls(assignee)[:40]
@@ -281,6 +292,7 @@ def accept(
     assignee: str = "",
     note: str = "",
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -288,7 +300,7 @@ def accept(
     order = _load_for_change(
         session, order_id, "accept", site_id=site_id, expected_version=expected_version
     )
-    order.accepted_at = _when(at, not_before=order.dispatched_at)
+    order.accepted_at = _when(at, now=now, not_before=order.dispatched_at)
     order.accepted_by = actor_id(session)
     if strip_controls(assignee):
         order.assignee = strip_controls(assignee)[:40]
@@ -307,6 +319,7 @@ def arrive(
     price_confirmed: bool = False,
     note: str = "",
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -317,7 +330,7 @@ def arrive(
     )
     if order.paid and not (price_confirmed or order.price_confirmed):
         raise ValidationError(t("dispatch.error.price_unconfirmed"), field="price_confirmed")
-    order.arrived_at = _when(at, not_before=order.accepted_at)
+    order.arrived_at = _when(at, now=now, not_before=order.accepted_at)
     order.arrived_by = actor_id(session)
     if order.paid:
         order.price_confirmed = True
@@ -336,6 +349,7 @@ def complete(
     result: str,
     settings: Settings,
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -346,7 +360,7 @@ def complete(
     result = strip_controls(result, multiline=True)
     if not result:
         raise ValidationError(t("dispatch.error.result_required"), field="result")
-    when = _when(at, not_before=order.arrived_at)
+    when = _when(at, now=now, not_before=order.arrived_at)
     order.completed_at = when
     order.completed_by = actor_id(session)
     order.result = result[:1000]
@@ -372,6 +386,7 @@ def mark_unfinished(
     *,
     reason: str,
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -380,7 +395,7 @@ def mark_unfinished(
         session, order_id, "unfinished", site_id=site_id, expected_version=expected_version
     )
     reason = _required_reason(reason)
-    order.unfinished_at = _when(at, not_before=order.dispatched_at)
+    order.unfinished_at = _when(at, now=now, not_before=order.dispatched_at)
     order.unfinished_by = actor_id(session)
     order.unfinished_reason = reason[:500]
     return _save(session, order, Stage.UNFINISHED)
@@ -429,6 +444,7 @@ def record_callback(
     settings: Settings,
     note: str = "",
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -439,7 +455,7 @@ def record_callback(
     order = _load_for_change(
         session, order_id, "callback", site_id=site_id, expected_version=expected_version
     )
-    when = _when(at, not_before=order.completed_at)
+    when = _when(at, now=now, not_before=order.completed_at)
     refuse_quiet_period(when, settings)
     callback = _open_callback(session, order)
     if callback is None:  # an order completed before callbacks were recorded
@@ -481,6 +497,7 @@ def cancel(
     *,
     reason: str,
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -489,7 +506,7 @@ def cancel(
         session, order_id, "cancel", site_id=site_id, expected_version=expected_version
     )
     reason = _required_reason(reason)
-    order.cancelled_at = _when(at, not_before=order.reported_at)
+    order.cancelled_at = _when(at, now=now, not_before=order.reported_at)
     order.cancelled_by = actor_id(session)
     order.cancel_reason = reason[:500]
     return _save(session, order, Stage.CANCELLED)
@@ -501,6 +518,7 @@ def rework(
     *,
     reason: str,
     at: datetime | None = None,
+    now: datetime | None = None,
     site_id: int | None = None,
     expected_version: int | None = None,
 ) -> WorkOrder:
@@ -512,7 +530,7 @@ def rework(
         session, order_id, "rework", site_id=site_id, expected_version=expected_version
     )
     reason = _required_reason(reason)
-    when = _when(at, not_before=old.completed_at)
+    when = _when(at, now=now, not_before=old.completed_at)
     new = create_order(
         session,
         site_id=old.site_id,
@@ -540,13 +558,18 @@ def rework(
 
 
 def mark_rained(
-    session: Session, *, site_id: int, settings: Settings, at: datetime | None = None
+    session: Session,
+    *,
+    site_id: int,
+    settings: Settings,
+    at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
     """It rained (CB-3): completed leak repairs waiting for rain become due for a callback.
 
     Returns how many orders it concerned.
     """
-    when = _when(at, not_before=None)
+    when = _when(at, now=now, not_before=None)
     orders = session.exec(
         select(WorkOrder).where(
             WorkOrder.site_id == site_id,
@@ -605,6 +628,7 @@ def acknowledge_breaches(
     site_id: int,
     breaches: Iterable[tuple[int, str, datetime]],
     at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Record that the signed-in operator acknowledged these breach alarms (who, when).
 
@@ -621,7 +645,7 @@ def acknowledge_breaches(
         ).all()
     }
     actor = session.info.get("actor")
-    when = as_utc(at) if at is not None else utcnow()
+    when = as_utc(at) if at is not None else (as_utc(now) if now is not None else utcnow())
     added = 0
     for key, (order_id, kind, due_at) in sorted(wanted.items()):
         if key in existing:

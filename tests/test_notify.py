@@ -174,8 +174,11 @@ def test_gives_up_visibly_after_max_attempts_and_can_be_requeued(
     assert notify.deliver_due(engine, settings, now=AFTERNOON + timedelta(days=1)).attempted == 0
 
     http_receiver.fail_next = 0
-    assert transact(engine, lambda s: notify.requeue(s, estate.site_id)) == 1
-    notify.deliver_due(engine, settings, now=AFTERNOON + timedelta(days=1))
+    later = AFTERNOON + timedelta(days=1)
+    assert transact(engine, lambda s: notify.requeue(s, estate.site_id, now=later)) == 1
+    # Requeued messages are due at the requeue's clock, not before it.
+    assert notify.deliver_due(engine, settings, now=later - timedelta(minutes=1)).attempted == 0
+    notify.deliver_due(engine, settings, now=later)
     assert len(http_receiver.received) == 1
     assert statuses(engine)[0][0] == "sent"
 
