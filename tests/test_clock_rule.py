@@ -94,16 +94,21 @@ def wall_clock_reads(source: str) -> list[int]:
             continue
         params = _params(fn)
         parent = parents[node]
-        if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or):
-            # `now or utcnow()`, `as_of or now or utcnow()`, `fields.pop("at") or utcnow()`
-            if parent.values[-1] is node and all(
-                _from_caller(v, params) for v in parent.values[:-1]
-            ):
-                continue
-        if isinstance(parent, ast.IfExp) and parent.orelse is node:
-            # `as_utc(now) if now is not None else utcnow()`
-            if _tests_caller_argument(parent.test, params):
-                continue
+        # `now or utcnow()`, `as_of or now or utcnow()`, `fields.pop("at") or utcnow()`
+        defaulted_or = (
+            isinstance(parent, ast.BoolOp)
+            and isinstance(parent.op, ast.Or)
+            and parent.values[-1] is node
+            and all(_from_caller(v, params) for v in parent.values[:-1])
+        )
+        # `as_utc(now) if now is not None else utcnow()`
+        defaulted_if = (
+            isinstance(parent, ast.IfExp)
+            and parent.orelse is node
+            and _tests_caller_argument(parent.test, params)
+        )
+        if defaulted_or or defaulted_if:
+            continue
         bad.append(node.lineno)
     return bad
 
