@@ -242,7 +242,7 @@ class Bench:
 
     def env(self) -> dict[str, str]:
         """The environment of every subprocess: this run's database and config only."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHIFTDESK_")}
+        env = {k: v for k, v in os.environ.items() if not _theirs(k)}
         env["SHIFTDESK_DB"] = self.url
         env["SHIFTDESK_CONFIG"] = str(self.config_path)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
@@ -266,6 +266,12 @@ class Bench:
             + (f" ERROR {figure.error}" if figure.error else "")
         )
         return figure
+
+
+def _theirs(var: str) -> bool:
+    """A SHIFTDESK_* setting of the caller's shell (kept out); the test harness's own
+    SHIFTDESK_TEST_* (a moved clock, issue #15) passes through."""
+    return var.startswith("SHIFTDESK_") and not var.startswith("SHIFTDESK_TEST_")
 
 
 def schema_fingerprint() -> str:
@@ -388,7 +394,7 @@ def alternate(
 def probe(b: Bench, *args: str, timeout: float = 300) -> tuple[float, dict[str, Any]]:
     """Run scripts/bench_probe.py; (seconds from start to its BENCH line, its payload)."""
     cmd = [sys.executable, str(SCRIPTS / "bench_probe.py"), *args]
-    wall0 = time.time()
+    wall0 = time.clock_gettime(time.CLOCK_MONOTONIC)  # the probe stamps with this clock too
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env=b.env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -2,8 +2,9 @@
 
 Each probe runs in a fresh interpreter, so start-up and peak memory are the process's own.
 It prints one line ``BENCH {json}`` on stdout and exits at once (``os._exit``: no teardown
-is measured). Times in the JSON are ``time.time()`` stamps; the parent subtracts the moment
-it started the process.
+is measured). Times in the JSON are ``CLOCK_MONOTONIC`` stamps, one clock for every process
+on the machine that no clock step (NTP, a moved wall clock) can bend; the parent subtracts
+the moment it started the process.
 
     python scripts/bench_probe.py start         # shiftdesk: sign-in ready + board's first read
     python scripts/bench_probe.py bare-start    # a bare Textual app importing the same modules
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STAMPS: dict[str, float] = {"probe": time.time()}
+STAMPS: dict[str, float] = {"probe": time.clock_gettime(time.CLOCK_MONOTONIC)}
 #: CPU seconds of the process (all threads) at the same moments: robust on a loaded machine
 CPU: dict[str, float] = {"probe": time.process_time()}
 #: BENCH_PROFILE=file.prof: profile the probe (cProfile) and dump the stats when it finishes
@@ -59,7 +60,7 @@ def peak_rss_mb() -> float:
 
 
 def stamp(name: str) -> None:
-    STAMPS.setdefault(name, time.time())
+    STAMPS.setdefault(name, time.clock_gettime(time.CLOCK_MONOTONIC))
     CPU.setdefault(name, time.process_time())
 
 

@@ -158,7 +158,9 @@ class Writer:
 
     # the log is written with one write() per line, after the commit returned
     def log(self, fd: int, **record: Any) -> None:
-        record.update(w=self.wid, g=self.generation, t=time.time())
+        record.update(
+            w=self.wid, g=self.generation, t=time.monotonic()
+        )  # CLOCK_MONOTONIC: one clock for all processes
         os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
 
     def token(self) -> str:
@@ -529,7 +531,7 @@ class _Backup:
         config = workdir / "backup-config.toml"
         config.write_text('locale = "en"\n', encoding="utf-8")
         self.target = target
-        self.started = time.time()
+        self.started = time.monotonic()
         self.finished: float | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shiftdesk", "--db", url, "db", "backup", str(target)],
@@ -543,7 +545,7 @@ class _Backup:
     def poll(self) -> None:
         """Note when the command finished (the writers are still writing then)."""
         if self.finished is None and self.proc.poll() is not None:
-            self.finished = time.time()
+            self.finished = time.monotonic()
 
     def finish(self) -> dict[str, Any]:
         output, _ = self.proc.communicate(timeout=300)
@@ -577,15 +579,15 @@ def run(
     engine = make_engine(url)
     sqlite = is_sqlite(engine)
     engine.dispose()
-    t_setup = time.time()
+    t_setup = time.monotonic()
     info = setup(url, procs)
-    setup_seconds = time.time() - t_setup
+    setup_seconds = time.monotonic() - t_setup
     ctx = mp.get_context("fork")  # the parent has imported everything: a writer starts in ms
     rng = random.Random(seed)
     logs = [workdir / f"writer{wid}.log" for wid in range(procs)]
     for path in logs:
         path.unlink(missing_ok=True)
-    started = time.time()
+    started = time.monotonic()
     deadline = started + seconds
     # writers run until told: a kill scheduled near the end never finds one already gone
     stop = ctx.Event()
@@ -611,13 +613,13 @@ def run(
     backup_at = started + seconds * 0.4 if backup and sqlite else None
     # with kills: spread them over the run, at random moments, at random writers
     kill_times = sorted(started + rng.uniform(0.05, 0.95) * seconds for _ in range(kills))
-    while time.time() < deadline or kill_times:
+    while time.monotonic() < deadline or kill_times:
         if backup_job is not None:
             backup_job.poll()
-        if backup_at is not None and time.time() >= backup_at:
+        if backup_at is not None and time.monotonic() >= backup_at:
             backup_at = None
             backup_job = _Backup(url, backup_path, workdir)
-        if kill_times and time.time() >= kill_times[0]:
+        if kill_times and time.monotonic() >= kill_times[0]:
             kill_times.pop(0)
             wid = rng.randrange(procs)
             proc = workers[wid]
@@ -631,7 +633,7 @@ def run(
             continue
         time.sleep(0.005 if kill_times else 0.05)
     stop.set()
-    elapsed = time.time() - started
+    elapsed = time.monotonic() - started
     if backup_job is not None:
         backup_report = backup_job.finish()
     for proc in workers:

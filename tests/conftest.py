@@ -18,6 +18,29 @@ from shiftdesk.config import Settings, load_settings
 from shiftdesk.db import make_engine
 from shiftdesk.i18n import set_locale
 from tests import pg
+from tests.clockshift import sitecustomize as clockshift
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the wall clock for the whole run when SHIFTDESK_TEST_CLOCK_SHIFT asks (issue #15).
+
+    The suite must pass on any date; CI runs it with the clock moved. The shift is started
+    here (and in every xdist worker, which loads this file too), and the directory holding
+    ``sitecustomize.py`` goes on PYTHONPATH so subprocesses the tests start move theirs.
+    """
+    if not os.environ.get(clockshift.ENV):
+        return
+    clockshift.start()  # no-op if importing sitecustomize already started it
+    here = str(Path(clockshift.__file__).parent)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if here not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([here, *paths])
+
+
+def pytest_report_header() -> str | None:
+    shift = os.environ.get(clockshift.ENV)
+    return f"wall clock moved by {shift} ({clockshift.ENV})" if shift else None
+
 
 #: a fixed instant for frozen-time tests: Sunday 22 Nov 2026, 10:00 in Shanghai
 FROZEN = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -26,7 +49,7 @@ FROZEN = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for var in list(os.environ):
-        if var.startswith("SHIFTDESK_") and var != "SHIFTDESK_TEST_PG":
+        if var.startswith("SHIFTDESK_") and not var.startswith("SHIFTDESK_TEST_"):
             monkeypatch.delenv(var)
     config = tmp_path / "config.toml"
     config.write_text('# test config: defaults apply\nlocale = "en"\n', encoding="utf-8")

@@ -72,7 +72,7 @@ def clean_env() -> Iterator[None]:
     """No SHIFTDESK_* from the developer's shell while a shared database is built."""
     with pytest.MonkeyPatch.context() as mp:
         for var in list(os.environ):
-            if var.startswith("SHIFTDESK_") and var != "SHIFTDESK_TEST_PG":
+            if var.startswith("SHIFTDESK_") and not var.startswith("SHIFTDESK_TEST_"):
                 mp.delenv(var)
         yield
 

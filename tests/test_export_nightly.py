@@ -41,7 +41,12 @@ def job(base_engine: Engine, tmp_path: Path) -> dict[str, str]:
     fake = tmp_path / "fake-shiftdesk"
     fake.write_text(FAKE % sys.executable, encoding="utf-8")
     fake.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIFTDESK_")}
+    # SHIFTDESK_TEST_* pass: the job's shiftdesk runs on the suite's (possibly moved) clock.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SHIFTDESK_") or k.startswith("SHIFTDESK_TEST_")
+    }
     env.update(
         SHIFTDESK_BIN=str(fake),
         SHIFTDESK_CONFIG=str(config),
