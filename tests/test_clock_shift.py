@@ -39,3 +39,22 @@ def test_a_subprocess_runs_on_the_suites_clock() -> None:
     )
     theirs = datetime.fromisoformat(out.stdout.strip())
     assert abs(theirs - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_the_suites_clock_is_moved_once_not_twice() -> None:
+    """conftest imports this harness and so may start-up (sitecustomize): one shift only."""
+    import time
+
+    shift = os.environ.get(clockshift.ENV)
+    if not shift:
+        pytest.skip(f"{clockshift.ENV} not set: the clock is not moved in this run")
+    # CLOCK_REALTIME from the kernel is never patched by time-machine: the real date
+    code = "import time; print(time.clock_gettime(time.CLOCK_REALTIME))"
+    real = float(
+        subprocess.run(
+            [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    moved = time.time() - real
+    expected = clockshift.parse_shift(shift).total_seconds()
+    assert abs(moved - expected) < 600

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 ENV = "SHIFTDESK_TEST_CLOCK_SHIFT"
 _FORM = re.compile(r"^\s*([+-]?\d+)\s*([dh])\s*$")
-_traveller = None
+#: set on ``sys`` once this process's clock moved: this file can be imported twice, as
+#: ``sitecustomize`` at start-up and as ``tests.clockshift.sitecustomize`` by conftest, and
+#: a second start would move the clock twice
+_MARK = "_shiftdesk_clock_shift"
 
 
 def parse_shift(text: str) -> timedelta:
@@ -35,15 +39,15 @@ def parse_shift(text: str) -> timedelta:
 
 def start() -> timedelta | None:
     """Start moving this process's wall clock if the variable asks; return the shift."""
-    global _traveller
     text = os.environ.get(ENV, "").strip()
-    if not text or _traveller is not None:
+    if not text or hasattr(sys, _MARK):
         return None
     shift = parse_shift(text)
     import time_machine
 
-    _traveller = time_machine.travel(datetime.now(UTC) + shift, tick=True)
-    _traveller.start()
+    traveller = time_machine.travel(datetime.now(UTC) + shift, tick=True)
+    traveller.start()
+    setattr(sys, _MARK, traveller)
     return shift
 
 
