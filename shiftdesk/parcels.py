@@ -59,6 +59,8 @@ MAX_PIECES = 99
 
 _TRACKING = re.compile(r"^[0-9A-Z]{4,64}$")
 _LAST4 = re.compile(r"^[0-9A-Z]{4}$")
+#: a resident ID card (GB 11643) ends in three digits and a check character, 0-9 or X
+_LAST4_ID_CARD = re.compile(r"^[0-9]{3}[0-9X]$")
 
 
 class DuplicateParcel(ValidationError):
@@ -505,9 +507,11 @@ class Pickup:
                 field="id_type",
             )
         last4 = normalise(self.id_last4)
-        if not _LAST4.match(last4):
-            # never the whole ID number: exactly its last four characters
-            raise ValidationError(t("parcels.err.id_last4"), field="id_last4")
+        shape = _LAST4_ID_CARD if id_type == "id_card" else _LAST4
+        if not shape.match(last4):
+            # never the whole ID number, never a cut one: exactly its last four (P-4, A-4)
+            key = "parcels.err.id_last4_card" if id_type == "id_card" else "parcels.err.id_last4"
+            raise ValidationError(t(key), field="id_last4")
         name = clean_text(
             self.proxy_name,
             max_length=40,

@@ -225,6 +225,28 @@ def test_the_whole_id_number_is_never_accepted(
     assert parcel(sqlite_engine, pid).status == "waiting"
 
 
+@pytest.mark.parametrize("last4", ["12345", "S123", "X123", "12X4", "１２３"])
+def test_an_id_cards_last_four_must_have_its_shape(
+    sqlite_engine: Engine, settings: Settings, lite: Estate, last4: str
+) -> None:
+    """P-4, issue #17 #1: `12345` or `s123X` typed into the field is refused, never cut."""
+    pid = check_in(sqlite_engine, settings, lite).parcel.id
+    assert pid is not None
+    with pytest.raises(parcels.ValidationError) as err:
+        release(sqlite_engine, settings, lite, [pid], parcels.Pickup("self", "id_card", last4))
+    assert err.value.field == "id_last4"
+    assert parcel(sqlite_engine, pid).status == "waiting"
+
+
+def test_other_documents_keep_letters_in_their_last_four(
+    sqlite_engine: Engine, settings: Settings, lite: Estate
+) -> None:
+    pid = check_in(sqlite_engine, settings, lite).parcel.id
+    assert pid is not None
+    release(sqlite_engine, settings, lite, [pid], parcels.Pickup("self", "passport", "e12a"))
+    assert parcel(sqlite_engine, pid).id_last4 == "E12A"
+
+
 def test_proxy_pickup_needs_name_phone_last4_and_states_liability(
     engine: Engine, settings: Settings, estate: Estate
 ) -> None:
