@@ -86,9 +86,10 @@ class PickupDialog(TranslatedBindings, ModalScreen["parcels.Pickup | None"]):
                 )
             with Horizontal(classes="row"):
                 yield Label(t("parcels.field.id_last4"), classes="label")
+                # no max_length: a fifth character must be refused with a reason, not cut
+                # off unseen (`12345` was stored as `1234`, #17); the service checks it (P-4)
                 yield Input(
                     id="id-last4",
-                    max_length=4,
                     compact=True,
                     placeholder=t("parcels.pickup.last4_hint"),
                 )

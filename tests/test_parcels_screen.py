@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from textual.widgets import Input
 
 from screens.app import ShiftdeskApp
 from screens.parcels import ParcelsScreen
@@ -276,10 +277,16 @@ async def test_scan_opens_pickup_self_then_proxy_and_release_twice_refused(
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, PickupDialog)
-        await pilot.press(*"110101199003071234", "enter")  # a whole ID: only 4 are kept
+        # a whole ID is refused, never cut to its first four (#17 finding 1, P-4)
+        await pilot.press(*"110101199003071234", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PickupDialog)
+        assert "last 4" in str(app.screen.query_one("#error").render())
+        app.screen.query_one("#id-last4", Input).value = ""
+        await pilot.press(*"1234", "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ParcelsScreen)
-        assert "Released 1 item(s) (self, ID card …1101)" in text_of(screen, "#pick-message")
+        assert "Released 1 item(s) (self, ID card …1234)" in text_of(screen, "#pick-message")
         assert table.row_count == 2  # type: ignore[attr-defined]
 
         # the next one by proxy (P-5): name, phone and ID last 4, and the liability
@@ -313,7 +320,7 @@ async def test_scan_opens_pickup_self_then_proxy_and_release_twice_refused(
     with read_session(base_engine) as s:
         pc, pb, pa = (s.get(Parcel, i) for i in (c, b, a))
         assert pc and pb and pa
-        assert (pc.pickup_by, pc.id_last4) == ("self", "1101")
+        assert (pc.pickup_by, pc.id_last4) == ("self", "1234")
         assert (pb.pickup_by, pb.proxy_name, pb.proxy_phone) == (
             "proxy",
             "Liu Qiang",

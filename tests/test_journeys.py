@@ -1,0 +1,95 @@
+"""Journeys: the desk's tasks typed into ``python -m shiftdesk`` in a real terminal (#17).
+
+Each journey starts the app on a fresh demo database in a pseudo-terminal, types exactly
+the operator's keys (no test-side focus moves) and asserts what reached the database.
+Run them alone with ``python -m pytest -m journey``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.journey import Terminal
+
+pytestmark = [pytest.mark.journey]
+
+
+def db(term: Terminal) -> sqlite3.Connection:
+    return sqlite3.connect(term.workdir / "shiftdesk.db")
+
+
+@pytest.fixture
+def desk(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Terminal]:
+    """The app as the front desk opens it: 80×24, signed in as the README's first operator."""
+    locale = getattr(request, "param", "en")
+    with Terminal(tmp_path, cols=80, rows=24, locale=locale) as term:
+        term.sign_in("wangfang", "1111")
+        yield term
+
+
+def scan(term: Terminal, code: str) -> None:
+    """A USB scanner: the whole number and Enter in one burst."""
+    term.child.send((code + "\r").encode())
+
+
+@pytest.mark.parametrize("desk", ["en", "zh_CN"], indirect=True)
+def test_check_in_is_scan_unit_and_two_enters(desk: Terminal) -> None:
+    """#17 keys per task: check-in needs ≤ 2 keys beyond the scan and the unit."""
+    desk.press("f4")
+    desk.settle()
+    scan(desk, "SF1234567890123")
+    desk.settle()
+    desk.type("1-1-402")
+    desk.press("enter", "enter")
+    desk.settle()
+    row = (
+        db(desk)
+        .execute(
+            "select p.carrier, u.code, p.recipient_name, p.status from parcel p"
+            " join unit u on u.id = p.unit_id where p.tracking = 'SF1234567890123'"
+        )
+        .fetchall()
+    )
+    assert row == [("sf", "1-1-402", "吴俊国", "waiting")]
+
+
+def _open_release(term: Terminal) -> int:
+    """Scan a waiting item (the pickup pane opens), Ctrl+S: the identity dialog."""
+    pid, tracking = (
+        db(term)
+        .execute("select id, tracking from parcel where status = 'waiting' order by id limit 1")
+        .fetchone()
+    )
+    term.press("f4")
+    term.settle()
+    scan(term, tracking)
+    term.settle()
+    term.press("ctrl+s")
+    term.settle()
+    return int(pid)
+
+
+def test_a_release_refuses_five_digits_and_keeps_the_dialog(desk: Terminal) -> None:
+    """#17 finding 1: `12345` in the ID's last 4 was stored as `1234`. Refused, never cut."""
+    pid = _open_release(desk)
+    desk.type("12345")
+    desk.press("enter")
+    screen = desk.settle()
+    status, last4 = (
+        db(desk).execute("select status, id_last4 from parcel where id = ?", (pid,)).fetchone()
+    )
+    assert (status, last4) == ("waiting", "")
+    assert "12345" in screen  # the dialog stayed, with what was typed
+    desk.press("backspace")
+    desk.press("enter")
+    desk.settle()
+    row = (
+        db(desk)
+        .execute("select status, pickup_by, id_type, id_last4 from parcel where id = ?", (pid,))
+        .fetchone()
+    )
+    assert row == ("picked_up", "self", "id_card", "1234")
