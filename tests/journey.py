@@ -51,6 +51,11 @@ KEYS = {
 #: an operator's pause between keys (seconds): quick, but not a paste
 PAUSE = 0.08
 
+#: the moment every journey's app starts at (and its demo is generated at): a Monday
+#: morning at the desk, so the demo's running clocks, the shift on duty and the open
+#: emergencies are the same whatever day and hour the suite runs (issue #15)
+MONDAY_MORNING = "2026-11-23T09:40:00+08:00"
+
 
 class JourneyError(AssertionError):
     """A journey's expectation did not show in time; the message carries the screen."""
@@ -66,6 +71,7 @@ class Terminal:
     locale: str = "en"
     args: tuple[str, ...] = ("--demo",)
     env_extra: dict[str, str] = field(default_factory=dict)
+    at: str = MONDAY_MORNING
 
     def __post_init__(self) -> None:
         self.db_url = f"sqlite:///{self.workdir / 'shiftdesk.db'}"
@@ -85,6 +91,12 @@ class Terminal:
             **self.env_extra,
         )
         env.pop("TEXTUAL", None)
+        # the app's clock: `at`, through the same harness that moves the suite's clock
+        clockshift = Path(__file__).resolve().parent / "clockshift"
+        env["SHIFTDESK_TEST_CLOCK_AT"] = self.at
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(clockshift), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        )
         self.child = pexpect.spawn(
             sys.executable,
             ["-m", "shiftdesk", *self.args],

@@ -21,6 +21,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 ENV = "SHIFTDESK_TEST_CLOCK_SHIFT"
+#: an instant to start the clock at instead (ISO 8601 with offset): journeys run the app on
+#: a demo generated at a fixed moment, so the state an operator meets is the same on any day
+ENV_AT = "SHIFTDESK_TEST_CLOCK_AT"
 _FORM = re.compile(r"^\s*([+-]?\d+)\s*([dh])\s*$")
 #: set on ``sys`` once this process's clock moved: this file can be imported twice, as
 #: ``sitecustomize`` at start-up and as ``tests.clockshift.sitecustomize`` by conftest, and
@@ -40,9 +43,16 @@ def parse_shift(text: str) -> timedelta:
 def start() -> timedelta | None:
     """Start moving this process's wall clock if the variable asks; return the shift."""
     text = os.environ.get(ENV, "").strip()
-    if not text or hasattr(sys, _MARK):
+    at = os.environ.get(ENV_AT, "").strip()
+    if not (text or at) or hasattr(sys, _MARK):
         return None
-    shift = parse_shift(text)
+    if at:
+        start_at = datetime.fromisoformat(at)
+        if start_at.tzinfo is None:
+            raise ValueError(f"{ENV_AT}={at!r}: give the offset, e.g. 2026-11-23T10:00+08:00")
+        shift = start_at - datetime.now(UTC)
+    else:
+        shift = parse_shift(text)
     import time_machine
 
     traveller = time_machine.travel(datetime.now(UTC) + shift, tick=True)
