@@ -15,7 +15,7 @@
 #                           "python3 -m shiftdesk")
 #   SHIFTDESK_CONFIG, SHIFTDESK_DB, SHIFTDESK_ARCHIVE__OUT_DIR, SHIFTDESK_ARCHIVE__KEEP_DAYS
 #                           ... as for shiftdesk itself (config file, database, archive folder,
-#                           retention); see config.toml
+#                           retention); see config.example.toml
 #   SHIFTDESK_NIGHTLY_LOG   also append the log to this file
 #   SHIFTDESK_ESCALATE_ARGS arguments of `complaints escalate` (e.g. "--site all")
 #   SHIFTDESK_STATS_ARGS    arguments of `stats nightly` (default: "--format md")

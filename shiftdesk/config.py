@@ -280,10 +280,11 @@ def default_database_url() -> str:
 
 
 def documented_config_text() -> str:
-    """The commented default config.toml shipped with the program."""
+    """The commented default config shipped with the program (``config.example.toml`` in a
+    checkout: an example to copy, never read as the config in use, #17 finding 18)."""
     root = checkout_root()
-    if root is not None and (root / "config.toml").is_file():
-        return (root / "config.toml").read_text(encoding="utf-8")
+    if root is not None and (root / "config.example.toml").is_file():
+        return (root / "config.example.toml").read_text(encoding="utf-8")
     from importlib.resources import files
 
     return files("shiftdesk").joinpath("default_config.toml").read_text(encoding="utf-8")

@@ -184,3 +184,15 @@ def test_config_set_never_crashes_on_any_text(text: str) -> None:
             assert "workorders.dispatch_minutes" in str(err)
         else:
             assert isinstance(value, int)
+
+
+def test_no_config_toml_at_the_checkout_root_that_nothing_reads() -> None:
+    """#17 finding 18: a root `config.toml` looked like the config and was silently ignored
+    (the app reads `data/config.toml`); the example has a name that says what it is."""
+    from shiftdesk.config import checkout_root
+
+    root = checkout_root()
+    assert root is not None
+    assert not (root / "config.toml").exists()
+    assert (root / "config.example.toml").is_file()
+    assert "shiftdesk config path" in (root / "README.md").read_text(encoding="utf-8")
