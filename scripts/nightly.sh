@@ -113,5 +113,9 @@ else
     done <<< "$archive_paths"
 fi
 
+# 4. The query planner's statistics, refreshed for the day's new rows (issue #24): the
+#    terminals' queries do not depend on them, but they keep the planner's numbers true.
+run optimize "${SD[@]}" db optimize
+
 log "done (exit $STATUS)"
 exit "$STATUS"

@@ -116,7 +116,31 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
         command.upgrade(cfg, revision)
     if revision == "head":
         _create_missing_tables(engine)
+    refresh_statistics(engine)
     return current_revision(engine) or ""
+
+
+#: rows ANALYZE samples per index on SQLite: bounded, so a year's database takes a moment
+ANALYSIS_LIMIT = 2000
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give the query planner current statistics (issue #24).
+
+    SQLite keeps none until ``ANALYZE`` runs, and nothing else in the app runs it; the hot
+    queries are written (and indexed) to pick the right index without statistics, and this
+    keeps the planner's numbers true as the history grows. Called after every upgrade and
+    by the nightly job (``shiftdesk db optimize``); ``analysis_limit`` bounds its cost on
+    SQLite. PostgreSQL's autovacuum analyses on its own; an explicit ANALYZE after a bulk
+    import or an upgrade does no harm there.
+    """
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("PRAGMA optimize")
+        else:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def missing_tables(engine: Engine) -> list[str]:

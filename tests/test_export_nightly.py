@@ -76,6 +76,7 @@ def test_nightly_job_reports_archives_and_verifies(job: dict[str, str]) -> None:
     assert code == 0, log
     assert "stats: ok" in log and "Nightly report" in log
     assert "export: ok" in log and "verify: OK " in log and "done (exit 0)" in log
+    assert "optimize: statistics refreshed" in log and "optimize: ok" in log  # issue #24
     (archive,) = Path(job["SHIFTDESK_ARCHIVE__OUT_DIR"]).iterdir()
     assert f"export: {archive}" in log
     assert verify_archive(archive).ok

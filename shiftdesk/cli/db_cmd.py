@@ -22,6 +22,16 @@ def upgrade(ctx: typer.Context) -> None:
 
 
 @app.command()
+def optimize(ctx: typer.Context) -> None:
+    """Refresh the query planner's statistics (the nightly job runs it; safe while in use)."""
+    from shiftdesk import migrate
+
+    engine = state(ctx).engine()
+    migrate.refresh_statistics(engine)
+    typer.echo("statistics refreshed")
+
+
+@app.command()
 def current(ctx: typer.Context) -> None:
     """Print the database's schema revision and this program's."""
     from shiftdesk import migrate

@@ -67,6 +67,15 @@ def utc_field(*, nullable: bool = False, index: bool = False, default_now: bool 
 
 
 class SiteScoped(SQLModel):
-    """Every record carries its site: one PostgreSQL database may hold many sites."""
+    """Every record carries its site: one PostgreSQL database may hold many sites.
 
-    site_id: int = Field(foreign_key="site.id", index=True)
+    ``site_id`` has no index of its own, on purpose (issue #24): a site's rows are nearly
+    every row of its database, so such an index never narrows a search, yet without planner
+    statistics (a database made by ``init``/``db upgrade`` has none until the app makes them)
+    SQLite preferred it over the timestamp and partial indexes and read the site's whole
+    history for one day's report. Lookups that need the site first have composite indexes
+    or unique constraints leading with ``site_id`` (units, buildings, the duty log, the open
+    work orders).
+    """
+
+    site_id: int = Field(foreign_key="site.id")

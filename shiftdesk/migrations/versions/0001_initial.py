@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 17:33:02.332798
+Create Date: 2026-12-07 06:30:28.782284
 """
 
 from collections.abc import Sequence
@@ -74,7 +74,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("archive_run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_archive_run_period_to"), ["period_to"], unique=False)
-        batch_op.create_index(batch_op.f("ix_archive_run_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "building",
@@ -86,9 +85,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_building")),
         sa.UniqueConstraint("site_id", "code", name=op.f("uq_building_site_id")),
     )
-    with op.batch_alter_table("building", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_building_site_id"), ["site_id"], unique=False)
-
     op.create_table(
         "operator",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -160,7 +156,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("shift", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_shift_period_start"), ["period_start"], unique=False)
-        batch_op.create_index(batch_op.f("ix_shift_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_shift_status"), ["status"], unique=False)
 
     op.create_table(
@@ -182,7 +177,6 @@ def upgrade() -> None:
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_unit_building_id"), ["building_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_unit_code"), ["code"], unique=False)
-        batch_op.create_index(batch_op.f("ix_unit_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "handover_entry",
@@ -230,7 +224,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_handover_entry_hash"), ["hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_handover_entry_seq"), ["seq"], unique=False)
         batch_op.create_index(batch_op.f("ix_handover_entry_shift_id"), ["shift_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_handover_entry_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "resident",
@@ -257,7 +250,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_resident_initials"), ["initials"], unique=False)
         batch_op.create_index(batch_op.f("ix_resident_phone"), ["phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_resident_pinyin"), ["pinyin"], unique=False)
-        batch_op.create_index(batch_op.f("ix_resident_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_resident_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
@@ -299,7 +291,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_call_channel"), ["channel"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_resident_id"), ["resident_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_call_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
@@ -361,7 +352,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_parcel_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_resident_id"), ["resident_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_returned_at"), ["returned_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_parcel_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_tracking"), ["tracking"], unique=False)
         batch_op.create_index(batch_op.f("ix_parcel_unit_id"), ["unit_id"], unique=False)
@@ -411,7 +401,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_complaint_level"), ["level"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_received_at"), ["received_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_complaint_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_status"), ["status"], unique=False)
 
     op.create_table(
@@ -440,7 +429,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notice_slip", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notice_slip_parcel_id"), ["parcel_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_notice_slip_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "notification",
@@ -482,7 +470,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notification_parcel_id"), ["parcel_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notification_sent_at"), ["sent_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_notification_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_notification_status"), ["status"], unique=False)
 
     op.create_table(
@@ -598,7 +585,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_work_order_rework_of_id"), ["rework_of_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_work_order_site_id"), ["site_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_order_stage"), ["stage"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_order_trade"), ["trade"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_order_unit_id"), ["unit_id"], unique=False)
@@ -625,7 +611,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_breach_ack")),
     )
     with op.batch_alter_table("breach_ack", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_breach_ack_site_id"), ["site_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_breach_ack_work_order_id"), ["work_order_id"], unique=False
         )
@@ -664,7 +649,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_callback_done_at"), ["done_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_callback_due_at"), ["due_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_callback_site_id"), ["site_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_callback_work_order_id"), ["work_order_id"], unique=False
         )
@@ -696,21 +680,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complaint_report")),
         sa.UniqueConstraint("complaint_id", name=op.f("uq_complaint_report_complaint_id")),
     )
-    with op.batch_alter_table("complaint_report", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_complaint_report_site_id"), ["site_id"], unique=False)
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("complaint_report", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_complaint_report_site_id"))
-
     op.drop_table("complaint_report")
     with op.batch_alter_table("callback", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_work_order_id"))
-        batch_op.drop_index(batch_op.f("ix_callback_site_id"))
         batch_op.drop_index(batch_op.f("ix_callback_due_at"))
         batch_op.drop_index(batch_op.f("ix_callback_done_at"))
         batch_op.drop_index(batch_op.f("ix_callback_complaint_id"))
@@ -718,14 +695,12 @@ def downgrade() -> None:
     op.drop_table("callback")
     with op.batch_alter_table("breach_ack", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_breach_ack_work_order_id"))
-        batch_op.drop_index(batch_op.f("ix_breach_ack_site_id"))
 
     op.drop_table("breach_ack")
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_order_unit_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_trade"))
         batch_op.drop_index(batch_op.f("ix_work_order_stage"))
-        batch_op.drop_index(batch_op.f("ix_work_order_site_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_rework_of_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_reported_at"))
         batch_op.drop_index(batch_op.f("ix_work_order_priority"))
@@ -744,20 +719,17 @@ def downgrade() -> None:
     op.drop_table("work_order")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))
-        batch_op.drop_index(batch_op.f("ix_notification_site_id"))
         batch_op.drop_index(batch_op.f("ix_notification_sent_at"))
         batch_op.drop_index(batch_op.f("ix_notification_parcel_id"))
         batch_op.drop_index(batch_op.f("ix_notification_not_before"))
 
     op.drop_table("notification")
     with op.batch_alter_table("notice_slip", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_notice_slip_site_id"))
         batch_op.drop_index(batch_op.f("ix_notice_slip_parcel_id"))
 
     op.drop_table("notice_slip")
     with op.batch_alter_table("complaint", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_status"))
-        batch_op.drop_index(batch_op.f("ix_complaint_site_id"))
         batch_op.drop_index(batch_op.f("ix_complaint_received_at"))
         batch_op.drop_index(batch_op.f("ix_complaint_level"))
         batch_op.drop_index(batch_op.f("ix_complaint_escalated_at"))
@@ -768,7 +740,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_parcel_unit_id"))
         batch_op.drop_index(batch_op.f("ix_parcel_tracking"))
         batch_op.drop_index(batch_op.f("ix_parcel_status"))
-        batch_op.drop_index(batch_op.f("ix_parcel_site_id"))
         batch_op.drop_index(batch_op.f("ix_parcel_returned_at"))
         batch_op.drop_index(batch_op.f("ix_parcel_resident_id"))
         batch_op.drop_index(batch_op.f("ix_parcel_received_at"))
@@ -777,7 +748,6 @@ def downgrade() -> None:
     op.drop_table("parcel")
     with op.batch_alter_table("call", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_unit_id"))
-        batch_op.drop_index(batch_op.f("ix_call_site_id"))
         batch_op.drop_index(batch_op.f("ix_call_resident_id"))
         batch_op.drop_index(batch_op.f("ix_call_received_at"))
         batch_op.drop_index(batch_op.f("ix_call_channel"))
@@ -787,14 +757,12 @@ def downgrade() -> None:
     op.drop_table("call")
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resident_unit_id"))
-        batch_op.drop_index(batch_op.f("ix_resident_site_id"))
         batch_op.drop_index(batch_op.f("ix_resident_pinyin"))
         batch_op.drop_index(batch_op.f("ix_resident_phone"))
         batch_op.drop_index(batch_op.f("ix_resident_initials"))
 
     op.drop_table("resident")
     with op.batch_alter_table("handover_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_handover_entry_site_id"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_shift_id"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_seq"))
         batch_op.drop_index(batch_op.f("ix_handover_entry_hash"))
@@ -802,14 +770,12 @@ def downgrade() -> None:
 
     op.drop_table("handover_entry")
     with op.batch_alter_table("unit", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_unit_site_id"))
         batch_op.drop_index(batch_op.f("ix_unit_code"))
         batch_op.drop_index(batch_op.f("ix_unit_building_id"))
 
     op.drop_table("unit")
     with op.batch_alter_table("shift", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shift_status"))
-        batch_op.drop_index(batch_op.f("ix_shift_site_id"))
         batch_op.drop_index(batch_op.f("ix_shift_period_start"))
 
     op.drop_table("shift")
@@ -817,12 +783,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_operator_site_id"))
 
     op.drop_table("operator")
-    with op.batch_alter_table("building", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_building_site_id"))
-
     op.drop_table("building")
     with op.batch_alter_table("archive_run", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_archive_run_site_id"))
         batch_op.drop_index(batch_op.f("ix_archive_run_period_to"))
 
     op.drop_table("archive_run")
