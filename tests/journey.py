@@ -12,12 +12,14 @@ looking at instead of hanging.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pyte
@@ -171,6 +173,28 @@ class Terminal:
             elif time.monotonic() - calm_since >= quiet:
                 break
         return last
+
+    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Rows from the app's database, read as another terminal would."""
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.workdir / "shiftdesk.db")) as db:
+            return db.execute(sql, params).fetchall()
+
+    def wait_db(
+        self, sql: str, *params: object, until: Callable[[list[Any]], bool], timeout: float = 20
+    ) -> list[tuple[object, ...]]:
+        """Poll the database (the save runs off the UI thread) until ``until(rows)``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.pump(0.1)
+            rows = self.query(sql, *params)
+            if until(rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise JourneyError(
+                    f"the database never showed it: {rows!r}; the screen shows:\n{self.text()}"
+                )
 
     # ------------------------------------------------------------------ typing
 

@@ -1,13 +1,13 @@
 """Journeys: the desk's tasks typed into ``python -m shiftdesk`` in a real terminal (#17).
 
 Each journey starts the app on a fresh demo database in a pseudo-terminal, types exactly
-the operator's keys (no test-side focus moves) and asserts what reached the database.
+the operator's keys (no test-side focus moves), waits only for what the operator would
+look at before the next key, and asserts what reached the database.
 Run them alone with ``python -m pytest -m journey``.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +16,6 @@ import pytest
 from tests.journey import Terminal
 
 pytestmark = [pytest.mark.journey]
-
-
-def db(term: Terminal) -> sqlite3.Connection:
-    return sqlite3.connect(term.workdir / "shiftdesk.db")
 
 
 @pytest.fixture
@@ -40,56 +36,41 @@ def scan(term: Terminal, code: str) -> None:
 def test_check_in_is_scan_unit_and_two_enters(desk: Terminal) -> None:
     """#17 keys per task: check-in needs ≤ 2 keys beyond the scan and the unit."""
     desk.press("f4")
-    desk.settle()
     scan(desk, "SF1234567890123")
-    desk.settle()
+    desk.wait_for(desk.say("parcels.form.scanned", tracking="SF1234567890123")[:20])
     desk.type("1-1-402")
-    desk.press("enter", "enter")
-    desk.settle()
-    row = (
-        db(desk)
-        .execute(
-            "select p.carrier, u.code, p.recipient_name, p.status from parcel p"
-            " join unit u on u.id = p.unit_id where p.tracking = 'SF1234567890123'"
-        )
-        .fetchall()
+    desk.press("enter")
+    desk.wait_for("吴俊国")
+    desk.press("enter")
+    rows = desk.wait_db(
+        "select p.carrier, u.code, p.recipient_name, p.status from parcel p"
+        " join unit u on u.id = p.unit_id where p.tracking = ?",
+        "SF1234567890123",
+        until=bool,
     )
-    assert row == [("sf", "1-1-402", "吴俊国", "waiting")]
-
-
-def _open_release(term: Terminal) -> int:
-    """Scan a waiting item (the pickup pane opens), Ctrl+S: the identity dialog."""
-    pid, tracking = (
-        db(term)
-        .execute("select id, tracking from parcel where status = 'waiting' order by id limit 1")
-        .fetchone()
-    )
-    term.press("f4")
-    term.settle()
-    scan(term, tracking)
-    term.settle()
-    term.press("ctrl+s")
-    term.settle()
-    return int(pid)
+    assert rows == [("sf", "1-1-402", "吴俊国", "waiting")]
 
 
 def test_a_release_refuses_five_digits_and_keeps_the_dialog(desk: Terminal) -> None:
     """#17 finding 1: `12345` in the ID's last 4 was stored as `1234`. Refused, never cut."""
-    pid = _open_release(desk)
+    ((pid, tracking),) = desk.query(
+        "select id, tracking from parcel where status = 'waiting' order by id limit 1"
+    )
+    desk.press("f4")
+    scan(desk, str(tracking))
+    desk.wait_for(desk.say("parcels.pickup.found", n=1, units="")[:12])
+    desk.press("ctrl+s")
+    desk.wait_for(desk.say("parcels.pickup.title")[:10])
     desk.type("12345")
     desk.press("enter")
-    screen = desk.settle()
-    status, last4 = (
-        db(desk).execute("select status, id_last4 from parcel where id = ?", (pid,)).fetchone()
-    )
-    assert (status, last4) == ("waiting", "")
+    screen = desk.wait_for(desk.say("parcels.err.id_last4_card")[:16])
     assert "12345" in screen  # the dialog stayed, with what was typed
+    assert desk.query("select status, id_last4 from parcel where id = ?", pid) == [("waiting", "")]
     desk.press("backspace")
     desk.press("enter")
-    desk.settle()
-    row = (
-        db(desk)
-        .execute("select status, pickup_by, id_type, id_last4 from parcel where id = ?", (pid,))
-        .fetchone()
+    rows = desk.wait_db(
+        "select status, pickup_by, id_type, id_last4 from parcel where id = ?",
+        pid,
+        until=lambda rows: rows[0][0] != "waiting",
     )
-    assert row == ("picked_up", "self", "id_card", "1234")
+    assert rows == [("picked_up", "self", "id_card", "1234")]

@@ -58,3 +58,18 @@ def test_a_non_printable_key_breaks_the_burst() -> None:
         d.feed(ch, ch)
     d.feed("backspace", None)
     assert type_(d, "7890123") is None
+
+
+def test_a_burst_is_judged_by_when_its_keys_arrived_not_when_they_were_handled() -> None:
+    """A busy terminal handles the scanner's first key late (its form reacts to it): the
+    burst is still one scan, so its first digit is not left in the form (#17 journeys)."""
+    import time
+
+    d = ScanDetector(max_interkey_ms=40)  # the app's detector: no clock of the test's
+    code = "75001867482970"
+    arrived = time.monotonic()
+    for i, ch in enumerate(code):
+        assert d.feed(ch, ch, arrived + i * 0.003) is None
+        if i == 0:
+            time.sleep(0.06)  # handling the first key took longer than the threshold
+    assert d.feed("enter", None, arrived + len(code) * 0.003) == code

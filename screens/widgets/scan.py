@@ -45,11 +45,15 @@ class ScanDetector:
         *,
         max_interkey_ms: int = 40,
         min_length: int = 8,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.max_interkey = max_interkey_ms / 1000
         self.min_length = min_length
-        #: seconds, monotonic; tests replace it to play a scanner or a slow typist
+        #: seconds; None (the app): each key's own arrival time, stamped by Textual's driver
+        #: when the bytes were read. Measuring when the key is *handled* instead split a burst
+        #: whenever the first key's work (or a busy machine) delayed the next one by more
+        #: than the threshold: the first digit was typed into the form and the scan lost it
+        #: (#17 journeys). Tests set a clock to play a scanner or a slow typist.
         self.clock = clock
         #: how long held keys wait for the burst to go on before they are let through
         self.hold_seconds = self.max_interkey
@@ -69,12 +73,18 @@ class ScanDetector:
         """The characters of the current burst, as typed."""
         return "".join(self._chars)
 
-    def feed(self, key: str, character: str | None) -> str | None:
+    def _now(self, arrived: float | None) -> float:
+        if self.clock is not None:
+            return self.clock()
+        return arrived if arrived is not None else time.monotonic()
+
+    def feed(self, key: str, character: str | None, arrived: float | None = None) -> str | None:
         """Pure decision for one key: the scanned number (normalised) when a scan completes.
 
-        Also updates the burst: a printable key after a pause starts a new one.
+        ``arrived``: when the key reached the terminal (``Key.time``). Also updates the
+        burst: a printable key after a pause starts a new one.
         """
-        now = self.clock()
+        now = self._now(arrived)
         fast = bool(self._chars) and now - self._last <= self.max_interkey
         self._last = now
         if key == "enter":
@@ -102,8 +112,8 @@ class ScanDetector:
             release = self._release()
             self._chars.clear()
             return [*release, event]
-        in_burst = bool(self._chars) and self.clock() - self._last <= self.max_interkey
-        code = self.feed(event.key, event.character)
+        in_burst = bool(self._chars) and self._now(event.time) - self._last <= self.max_interkey
+        code = self.feed(event.key, event.character, event.time)
         if code is not None:
             self._cancel_timer()
             self._held.clear()
