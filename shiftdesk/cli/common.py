@@ -233,15 +233,9 @@ def emit(
         writer.writeheader()
         writer.writerows(rows)
     elif fmt == "table":
-        from rich.console import Console
-        from rich.table import Table
+        from shiftdesk.cli.tables import print_table
 
-        table = Table(title=title)
-        for col in columns:
-            table.add_column((headers or {}).get(col, col))
-        for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-        Console().print(table)
+        print_table(rows, columns, title=title, headers=headers)
     else:
         check_format(fmt)
 
