@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 #: up to this many rows the table is Rich's (boxed, wrapped); beyond, it is streamed
-STREAM_AFTER = 500
+STREAM_AFTER = 200
 #: no column is narrowed below this many cells to make the table fit
 MIN_WIDTH = 6
 GAP = "  "
