@@ -122,12 +122,18 @@ def _split(
     rows = [(n, values) for n, values in numbered if not _blank(values)]
     if not rows:
         raise RosterFileError(t("estate.file.empty", path=path))
+    # a title above the header ("阳光花园业主信息表", one cell, often merged) is skipped
+    first = next(
+        (i for i, (_n, values) in enumerate(rows[:10]) if sum(not _blank([v]) for v in values) > 1),
+        0,
+    )
+    rows = rows[first:]
     header_row, header = rows[0]
     headers = ["" if v is None else str(v).strip() for v in header]
     return Table(
         headers=headers,
         rows=rows[1:],
         header_row=header_row,
-        merged=sorted(merged),
+        merged=sorted((r, c) for r, c in merged if r > header_row),
         read_as=read_as,
     )

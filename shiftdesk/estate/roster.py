@@ -255,6 +255,8 @@ def check_rows(table: Table, settings: Settings) -> tuple[list[RosterRow], _Colu
     for row, c in table.merged:  # a merged 楼栋 cell means rows that do not say their unit
         header = table.headers[c] if c < len(table.headers) else str(c + 1)
         errors.append(RowError(row, header, t("estate.error.merged")))
+    if errors:  # the rows below a merged cell would only repeat it as empty values
+        raise RosterInvalid(errors)
     rows: list[RosterRow] = []
     seen: dict[tuple[str, str], int] = {}
     for n, values in table.rows:
