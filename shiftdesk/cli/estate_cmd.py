@@ -167,5 +167,286 @@ def _day(text: str) -> date:
         fail(t("estate.error.date", value=text))
 
 
+# ------------------------------------------------------------------ residents and units
+
+residents_app = typer.Typer(
+    help="Residents' customer files (客户档案): show, add, edit, move in, move out.",
+    no_args_is_help=True,
+)
+units_app = typer.Typer(help="Units (房号): add, list.", no_args_is_help=True)
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@residents_app.command("show")
+def residents_show(
+    ctx: typer.Context,
+    resident_id: int = typer.Argument(..., help="Resident id."),
+    reason: str = typer.Option("", "--reason", help="Why you open the file (logged, A-6)."),
+    reveal: bool = typer.Option(False, "--reveal", help="Show phones in full (logged)."),
+    fmt: str = typer.Option("table", "--format", help="table (default) or json."),
+) -> None:
+    """The customer file on one page: unit, role, phones, contacts, preferences, history."""
+    from shiftdesk.estate.customers import open_file
+    from shiftdesk.timeutil import utcnow
+
+    st = state(ctx)
+    check_format(fmt, ("table", "json"))
+    now = utcnow()
+    site_id = st.site_id()
+    data = st.write(
+        lambda s: open_file(
+            s, st.settings, site_id, resident_id, reason=reason, reveal=reveal, now=now
+        )
+    )
+    if fmt == "json":
+        _print_json(data)
+        return
+    history = data.pop("history")
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = ", ".join(f"{v['label']}: {v['phone']}" for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items() if v)
+        typer.echo(f"{key:<22} {'' if value is None else value}")
+    for section, rows in history.items():
+        typer.echo(f"{section:<22} {len(rows)}")
+        for row in rows[:20]:
+            typer.echo("    " + "  ".join(str(v) for v in row.values() if v is not None))
+
+
+def _save(st: Any, fn: Any, yes: bool) -> Any:
+    """Run ``fn(session, confirmed)``; a shared phone asks before saving (it does not refuse)."""
+    from shiftdesk.estate.customers import SharedPhone
+    from shiftdesk.i18n import t
+
+    try:
+        return st.write(lambda s: fn(s, yes))
+    except SharedPhone as err:
+        if not typer.confirm(f"{err.message}. {t('estate.cli.save_anyway')}", default=False):
+            fail(t("estate.cli.not_saved"), 1)
+        return st.write(lambda s: fn(s, True))
+
+
+@residents_app.command("add")
+def residents_add(
+    ctx: typer.Context,
+    unit: str = typer.Option(..., "--unit", help="Unit code (must exist: see units add)."),
+    name: str = typer.Option(..., "--name", help="The resident's name."),
+    phones: list[str] = typer.Option([], "--phone", help="A phone (twice for two)."),
+    role: str = typer.Option("owner", "--role", help="owner|tenant|family|other."),
+    moved_in_on: str | None = typer.Option(None, "--date", help="Move-in date (YYYY-MM-DD)."),
+    yes: bool = typer.Option(False, "--yes", help="Save even if the unit shares the phone."),
+) -> None:
+    """Add a resident (a move-in, logged in the duty log: needs --operator)."""
+    from shiftdesk.estate.customers import add_resident
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import utcnow
+
+    st = state(ctx)
+    now = utcnow()
+    site_id = st.site_id()
+    day = _day(moved_in_on) if moved_in_on else None
+    resident = _save(
+        st,
+        lambda s, ok: add_resident(
+            s,
+            st.settings,
+            site_id,
+            unit_code=unit,
+            name=name,
+            phones=phones,
+            role=role,
+            moved_in_on=day,
+            confirmed=ok,
+            now=now,
+        ),
+        yes,
+    )
+    typer.echo(t("estate.cli.resident_saved", id=resident.id, unit=unit, name=resident.name))
+
+
+@residents_app.command("edit")
+def residents_edit(
+    ctx: typer.Context,
+    resident_id: int = typer.Argument(..., help="Resident id."),
+    name: str | None = typer.Option(None, "--name"),
+    phones: list[str] = typer.Option([], "--phone", help="Replaces the phones (twice for two)."),
+    role: str | None = typer.Option(None, "--role", help="owner|tenant|family|other."),
+    id_last4: str | None = typer.Option(None, "--id-last4"),
+    note: str | None = typer.Option(None, "--note"),
+    emergency_name: str | None = typer.Option(None, "--emergency-name"),
+    emergency_relation: str | None = typer.Option(None, "--emergency-relation"),
+    emergency_phone: str | None = typer.Option(None, "--emergency-phone"),
+    channel: str | None = typer.Option(None, "--notify", help="P-8: sms|phone|wechat|none."),
+    no_notify_note: str | None = typer.Option(
+        None, "--notify-note", help="P-8: why not to notify."
+    ),
+    instructions: str | None = typer.Option(
+        None, "--instructions", help="H-17: special instructions for the desk."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Save even if the unit shares the phone."),
+) -> None:
+    """Change a resident's record and file, with the import's checks."""
+    from shiftdesk.db import read_session
+    from shiftdesk.estate.customers import edit_resident
+    from shiftdesk.i18n import t
+    from shiftdesk.models import Unit
+    from shiftdesk.timeutil import utcnow
+
+    st = state(ctx)
+    given = {
+        "name": name,
+        "role": role,
+        "id_last4": id_last4,
+        "note": note,
+        "emergency_name": emergency_name,
+        "emergency_relation": emergency_relation,
+        "emergency_phone": emergency_phone,
+        "notify_channel": channel,
+        "do_not_notify_note": no_notify_note,
+        "special_instructions": instructions,
+    }
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if phones:
+        changes["phones"] = phones
+    if not changes:
+        fail(t("estate.cli.nothing_to_change"))
+    now = utcnow()
+    site_id = st.site_id()
+    resident = _save(
+        st,
+        lambda s, ok: edit_resident(
+            s, st.settings, site_id, resident_id, changes=changes, confirmed=ok, now=now
+        ),
+        yes,
+    )
+    with read_session(st.engine()) as session:
+        unit = session.get(Unit, resident.unit_id)
+    unit_code = unit.code if unit else ""
+    typer.echo(t("estate.cli.resident_saved", id=resident.id, unit=unit_code, name=resident.name))
+
+
+@residents_app.command("move-out")
+def residents_move_out(
+    ctx: typer.Context,
+    resident_id: int = typer.Argument(..., help="Resident id."),
+    on: str | None = typer.Option(None, "--date", help="Move-out date (default: today)."),
+) -> None:
+    """Mark a resident moved out (kept; out of lookups; in the duty log, H-8)."""
+    from shiftdesk.estate.customers import get_resident, require
+    from shiftdesk.estate.occupancy import move_out
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import to_local, utcnow
+
+    st = state(ctx)
+    now = utcnow()
+    day = _day(on) if on else to_local(now, st.settings.site.timezone).date()
+    site_id = st.site_id()
+
+    def run(session: Any) -> tuple[str, int]:
+        require(session, st.settings, "change")
+        resident = get_resident(session, site_id, resident_id)
+        return resident.name, move_out(session, st.settings, resident, on=day, now=now)
+
+    name, waiting = st.write(run)
+    typer.echo(t("estate.cli.moved_out", name=name, date=day.isoformat()))
+    if waiting:
+        typer.echo(t("estate.cli.parcels_flag", count=waiting))
+
+
+@residents_app.command("move-in")
+def residents_move_in(
+    ctx: typer.Context,
+    resident_id: int = typer.Argument(..., help="Resident id (moved out before)."),
+    on: str | None = typer.Option(None, "--date", help="Move-in date (default: today)."),
+) -> None:
+    """Move a resident (back) in: active again, in the duty log (H-8)."""
+    from shiftdesk.estate.customers import get_resident, require
+    from shiftdesk.estate.occupancy import move_in
+    from shiftdesk.i18n import t
+    from shiftdesk.timeutil import to_local, utcnow
+
+    st = state(ctx)
+    now = utcnow()
+    day = _day(on) if on else to_local(now, st.settings.site.timezone).date()
+    site_id = st.site_id()
+
+    def run(session: Any) -> str:
+        require(session, st.settings, "change")
+        resident = get_resident(session, site_id, resident_id)
+        return move_in(session, st.settings, resident, on=day, now=now).name
+
+    typer.echo(t("estate.cli.moved_in", name=st.write(run)))
+
+
+@residents_app.command("reads")
+def residents_reads(
+    ctx: typer.Context,
+    resident_id: int | None = typer.Argument(None, help="One resident (default: all)."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+) -> None:
+    """A-6: who read which customer file or revealed a phone, when and why."""
+    from shiftdesk.db import read_session
+    from shiftdesk.estate.customers import access_log, require
+
+    st = state(ctx)
+    check_format(fmt)
+    site_id = st.site_id()
+    with read_session(st.engine(), st.actor()) as session:
+        require(session, st.settings, "approver")  # A-6: the read log is the approver's
+        rows = [
+            {
+                "at": a.at.isoformat(),
+                "resident_id": a.resident_id,
+                "operator": a.operator_name,
+                "action": a.action,
+                "reason": a.reason,
+            }
+            for a in access_log(session, site_id, resident_id)
+        ]
+    emit(rows, fmt, columns=["at", "resident_id", "operator", "action", "reason"])
+
+
+@units_app.command("add")
+def units_add(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Unit code in the site's form (3-2-1502, 3栋2单元1502)."),
+    area: str = typer.Option("", "--area", help="Floor area in square metres."),
+) -> None:
+    """Add a unit (its building too, if new)."""
+    from shiftdesk.estate.customers import add_unit
+    from shiftdesk.i18n import t
+
+    st = state(ctx)
+    site_id = st.site_id()
+    unit = st.write(lambda s: add_unit(s, st.settings, site_id, code, area=area))
+    typer.echo(t("estate.cli.unit_added", unit=unit.code))
+
+
+@units_app.command("list")
+def units_list(
+    ctx: typer.Context,
+    prefix: str = typer.Option("", "--prefix", help="Only units whose code starts so (3-2-)."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+) -> None:
+    """Units in building, floor and room order (A-7), with how many live in each."""
+    from shiftdesk.db import read_session
+    from shiftdesk.estate.customers import list_units
+
+    st = state(ctx)
+    check_format(fmt)
+    site_id = st.site_id()
+    with read_session(st.engine()) as session:
+        rows = list_units(session, site_id, prefix)
+    emit(rows, fmt, columns=["unit", "floor", "area", "residents"])
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="estate")
+    root.add_typer(residents_app, name="residents")
+    root.add_typer(units_app, name="units")
