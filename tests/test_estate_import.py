@@ -371,6 +371,7 @@ def test_a_dry_run_reports_and_writes_nothing(
         "moved_out": 0,
         "returned": 0,
         "unchanged": 0,
+        "areas_changed": 0,
     }
     assert residents(engine) == {} and audit_count(engine) == events
 
@@ -378,6 +379,7 @@ def test_a_dry_run_reports_and_writes_nothing(
 def _next_month(tmp_path: Path) -> Path:
     rows = [list(r) for r in REAL_ROWS]
     rows[0][6] = "13800138999"  # 张伟 changed phones
+    rows[2][3] = 120.5  # 1-1-102 re-measured
     del rows[3]  # 刘洋 the tenant left
     rows.append(["2栋", "1单元", "102", 76.0, "周杰", "租户", "13300133000", "", None, ""])
     return real_roster(tmp_path / "december.xlsx", [tuple(r) for r in rows])
@@ -406,8 +408,12 @@ def test_next_months_roster_updates_adds_and_moves_out_into_the_duty_log(
     plan = load(engine, settings, desk, _next_month(tmp_path), actor=desk.supervisor)
     assert plan.summary()["added"] == 1 and plan.summary()["changed"] == 1
     assert plan.summary()["moved_out"] == 1 and plan.summary()["unchanged"] == 4
+    assert plan.areas == {"1-1-102": ("120.25", "120.5")}
     people = residents(engine)
     assert people[("1-1-101", "张伟")].phone == "13800138999"
+    with read_session(engine) as session:
+        unit = session.exec(select(Unit).where(Unit.code == "1-1-102")).one()
+    assert unit.area == "120.5"
     gone = people[("1-1-201", "刘洋")]
     assert (gone.active, gone.moved_out_on) == (False, TODAY)  # kept, never deleted
     with read_session(engine) as session:
@@ -442,3 +448,32 @@ def test_a_move_out_needs_an_operator_for_the_duty_log_and_the_change_role(
     with pytest.raises(PermissionDenied):  # an operator may not change customer data
         load(engine, settings, desk, _next_month(tmp_path), actor=desk.operator)
     assert {k: r.active for k, r in residents(engine).items()} == before
+
+
+def test_every_row_the_import_adds_is_on_the_audit_trail_under_its_operator(
+    engine: Engine, settings: Settings, desk: Desk, tmp_path: Path
+) -> None:
+    import json
+
+    from shiftdesk.models import AuditEvent
+
+    load(engine, settings, desk, real_roster(tmp_path / "roster.xlsx"), actor=desk.supervisor)
+    people = residents(engine)
+    with read_session(engine) as session:
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "insert", AuditEvent.entity == "resident")
+        ).all()
+        unit_events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "insert", AuditEvent.entity == "unit")
+        ).all()
+    assert sorted(e.entity_id for e in events) == sorted(r.id for r in people.values())
+    assert {(e.actor, e.actor_id, e.at) for e in events} == {("zhaoli", desk.supervisor.id, NOW)}
+    after = next(
+        json.loads(e.after) for e in events if e.entity_id == people[("1-1-101", "张伟")].id
+    )
+    assert (after["phone"], after["id_last4"], after["moved_in_on"]) == (
+        "13800138000",
+        "0123",
+        "2021-05-01",
+    )
+    assert len(unit_events) == 5

@@ -10,6 +10,7 @@ duty log as H-8 occupancy events.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,9 +19,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlmodel import Session, col, select
+from pydantic_core import PydanticUndefined
+from sqlalchemy import insert
+from sqlmodel import Session, SQLModel, col, select
 
 from shiftdesk.config import Settings
+from shiftdesk.db import SYSTEM, Actor
 from shiftdesk.errors import UsageError, ValidationError
 from shiftdesk.estate.columns import (
     PATTERNS,
@@ -34,7 +38,15 @@ from shiftdesk.estate.columns import (
 from shiftdesk.estate.reader import Table
 from shiftdesk.i18n import t
 from shiftdesk.lookup import normalise_phone
-from shiftdesk.models import Building, Parcel, ParcelStatus, Resident, ResidentKind, Unit
+from shiftdesk.models import (
+    AuditEvent,
+    Building,
+    Parcel,
+    ParcelStatus,
+    Resident,
+    ResidentKind,
+    Unit,
+)
 from shiftdesk.names import search_keys
 from shiftdesk.textclean import strip_controls
 from shiftdesk.timeutil import utcnow
@@ -130,6 +142,8 @@ class Plan:
     #: the site had no residents before: a first load, not a wave of move-ins
     first_load: bool = False
     read_as: str = ""
+    #: unit code -> (area on file, area in the roster) for units whose area changes
+    areas: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the checked rows the plan was made from (``apply_plan`` writes them)
     roster: list[RosterRow] = field(default_factory=list, repr=False)
 
@@ -138,7 +152,7 @@ class Plan:
 
     @property
     def changes_nothing(self) -> bool:
-        return not (self.new_buildings or self.new_units or self.changes)
+        return not (self.new_buildings or self.new_units or self.changes or self.areas)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -150,6 +164,7 @@ class Plan:
             "moved_out": self.count("move_out"),
             "returned": self.count("return"),
             "unchanged": self.unchanged,
+            "areas_changed": len(self.areas),
         }
 
 
@@ -390,6 +405,8 @@ def plan_import(session: Session, site_id: int, table: Table, settings: Settings
             plan.new_buildings.append(row.building)
         if row.code not in units and row.code not in new_units:
             new_units[row.code] = row
+        elif row.code in units and row.area and units[row.code].area != row.area:
+            plan.areas[row.code] = (units[row.code].area, row.area)
         existing = by_key.get((row.code, row.name))
         wanted = _wanted(row)
         if existing is None:
@@ -454,6 +471,63 @@ def _waiting_parcels(session: Session, resident_ids: list[int]) -> dict[int, int
 
 # ------------------------------------------------------------------------------ applying
 
+
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name == "id":
+            continue
+        if info.default_factory is not None:
+            out[name] = info.default_factory()  # type: ignore[call-arg]
+        elif info.default is not PydanticUndefined:
+            out[name] = info.default
+    return out
+
+
+def _json(values: dict[str, Any]) -> str:
+    plain = {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in values.items()}
+    return json.dumps(plain, ensure_ascii=False, sort_keys=True)
+
+
+def insert_audited(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], *, now: datetime
+) -> list[int]:
+    """Insert ``rows`` as one executemany and write their audit events the same way.
+
+    A 20,000-resident first load spent most of its time building ORM objects and flushing
+    them one by one through the audit listener (docs/performance.md); the rows were checked
+    already, so they go in as plain values, each with the ``insert`` event the listener
+    would have written (same actor, same snapshot of every column)."""
+    if not rows:
+        return []
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    base = _defaults(model)
+    full = [{**base, **row} for row in rows]
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), full
+    )
+    ids = [int(r[0]) for r in result]
+    actor: Actor = session.info.get("actor", SYSTEM)
+    events = [
+        {
+            "site_id": values.get("site_id"),
+            "at": now,
+            "actor": actor.name,
+            "actor_id": actor.id,
+            "is_system": actor.is_system,
+            "action": "insert",
+            "entity": table.name,
+            "entity_id": rid,
+            "before": None,
+            "after": _json({**values, "id": rid}),
+            "note": "",
+        }
+        for values, rid in zip(full, ids, strict=True)
+    ]
+    session.execute(insert(AuditEvent.__table__), events)  # type: ignore[attr-defined]
+    return ids
+
+
 #: (session, resident, unit code, action, parcels waiting) -> None: the duty-log writer
 OccupancyLogger = Callable[[Session, Resident, str, str, int], None]
 
@@ -479,60 +553,64 @@ def apply_plan(
         buildings[code] = building
     session.flush()
     units = {u.code: u for u in session.exec(select(Unit).where(Unit.site_id == site_id))}
+    new_units: dict[str, dict[str, Any]] = {}
     for row in rows:
         unit = units.get(row.code)
-        if unit is None:
-            building_id = buildings[row.building].id
-            assert building_id is not None
-            unit = Unit(
-                site_id=site_id,
-                building_id=building_id,
-                code=row.code,
-                entrance=row.entrance,
-                floor=row.floor,
-                room=row.room,
-                area=row.area,
-            )
-            session.add(unit)
-            units[row.code] = unit
-        elif row.area and unit.area != row.area:
+        if unit is None and row.code not in new_units:
+            new_units[row.code] = {
+                "site_id": site_id,
+                "building_id": buildings[row.building].id,
+                "code": row.code,
+                "entrance": row.entrance,
+                "floor": row.floor,
+                "room": row.room,
+                "area": row.area,
+            }
+        elif unit is not None and row.area and unit.area != row.area:
             unit.area = row.area
     session.flush()
+    unit_ids = {u.code: u.id for u in units.values()}
+    ids = insert_audited(session, Unit, list(new_units.values()), now=now)
+    unit_ids.update(zip(new_units, ids, strict=True))
     by_key = {(c.unit, c.name): c for c in plan.changes}
+    added: list[tuple[Change, dict[str, Any]]] = []
     for row in rows:
         change = by_key.get((row.code, row.name))
         if change is None:
             continue
-        wanted = _wanted(row)
         if change.action == "add":
             pinyin, initials = search_keys(row.name)
-            unit_id = units[row.code].id
-            assert unit_id is not None
-            resident = Resident(
-                site_id=site_id,
-                unit_id=unit_id,
-                name=row.name,
-                pinyin=pinyin,
-                initials=initials,
-                moved_in_on=row.move_in,
-                created_at=now,
-                **wanted,
+            added.append(
+                (
+                    change,
+                    {
+                        "site_id": site_id,
+                        "unit_id": unit_ids[row.code],
+                        "name": row.name,
+                        "pinyin": pinyin,
+                        "initials": initials,
+                        "moved_in_on": row.move_in,
+                        "created_at": now,
+                        **_wanted(row),
+                    },
+                )
             )
-            session.add(resident)
-            session.flush()
-            change.resident_id = resident.id
-            if not plan.first_load:
-                log_occupancy(session, resident, row.code, "move_in", 0)
         else:
             known = session.get(Resident, change.resident_id)
             assert known is not None
-            resident = known
             for key, (_old, new) in change.fields.items():
-                setattr(resident, key, new)
+                setattr(known, key, new)
             if change.action == "return":
-                resident.active = True
-                resident.moved_out_on = None
-                log_occupancy(session, resident, row.code, "move_in", 0)
+                known.active = True
+                known.moved_out_on = None
+                log_occupancy(session, known, row.code, "move_in", 0)
+    ids = insert_audited(session, Resident, [values for _, values in added], now=now)
+    for (change, _values), rid in zip(added, ids, strict=True):
+        change.resident_id = rid
+        if not plan.first_load:
+            resident = session.get(Resident, rid)
+            assert resident is not None
+            log_occupancy(session, resident, change.unit, "move_in", 0)
     for change in plan.changes:
         if change.action == "move_out":
             gone = session.get(Resident, change.resident_id)
