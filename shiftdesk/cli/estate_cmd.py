@@ -101,9 +101,18 @@ def import_(
     table = read_table(path, sheet=sheet, encoding=encoding)
     site_id = st.site_id()
 
+    bar = _progress_bar(len(table.rows))
+
     def run(session: Any) -> Any:
         return import_table(
-            session, settings, site_id, table, move_out_on=day, dry_run=dry_run, now=now
+            session,
+            settings,
+            site_id,
+            table,
+            move_out_on=day,
+            dry_run=dry_run,
+            now=now,
+            progress=bar.update if bar else None,
         )
 
     try:
@@ -115,8 +124,40 @@ def import_(
     except RosterInvalid as err:
         for line in err.errors:
             typer.echo(str(line), err=True)
+        if bar:
+            bar.close()
         fail(t("estate.cli.invalid", count=len(err.errors), path=path))
+    if bar:
+        bar.close()
     _report(plan, fmt, path, dry_run)
+
+
+class _Bar:
+    """Rich's progress bar on stderr while the rows are checked (a terminal, a long file)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from shiftdesk.i18n import t
+
+        self.progress = Progress(console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task(t("estate.cli.checking"), total=total)
+        self.progress.start()
+
+    def update(self, done: int, _total: int) -> None:
+        self.progress.update(self.task, completed=done)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _progress_bar(rows: int) -> _Bar | None:
+    import sys
+
+    if rows < 2000 or not sys.stderr.isatty():
+        return None
+    return _Bar(rows)
 
 
 def _report(plan: Any, fmt: str, path: Path, dry_run: bool) -> None:

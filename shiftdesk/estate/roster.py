@@ -256,7 +256,13 @@ class _Columns:
         return self.headers[idx[0]] if idx else name
 
 
-def check_rows(table: Table, settings: Settings) -> tuple[list[RosterRow], _Columns]:
+#: ``progress(done, total)``: called as rows are checked (the CLI's bar on long files)
+Progress = Callable[[int, int], None]
+
+
+def check_rows(
+    table: Table, settings: Settings, progress: Progress | None = None
+) -> tuple[list[RosterRow], _Columns]:
     """Every row checked; raises ``RosterInvalid`` listing every error, row and column."""
     pattern = settings.estate.unit_pattern
     if pattern not in PATTERNS:
@@ -274,7 +280,10 @@ def check_rows(table: Table, settings: Settings) -> tuple[list[RosterRow], _Colu
         raise RosterInvalid(errors)
     rows: list[RosterRow] = []
     seen: dict[tuple[str, str], int] = {}
-    for n, values in table.rows:
+    total = len(table.rows)
+    for i, (n, values) in enumerate(table.rows):
+        if progress is not None and i % 500 == 0:
+            progress(i, total)
         row_errors: list[RowError] = []
 
         def bad(
@@ -364,6 +373,8 @@ def check_rows(table: Table, settings: Settings) -> tuple[list[RosterRow], _Colu
                 note=note,
             )
         )
+    if progress is not None:
+        progress(total, total)
     if errors:
         raise RosterInvalid(sorted(errors, key=lambda e: e.row))
     return rows, cols
@@ -382,9 +393,15 @@ def _wanted(row: RosterRow) -> dict[str, Any]:
     }
 
 
-def plan_import(session: Session, site_id: int, table: Table, settings: Settings) -> Plan:
+def plan_import(
+    session: Session,
+    site_id: int,
+    table: Table,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> Plan:
     """What importing ``table`` would do, checked in full; nothing is written."""
-    rows, cols = check_rows(table, settings)
+    rows, cols = check_rows(table, settings, progress)
     plan = Plan(rows=len(rows), ignored_columns=cols.ignored, read_as=table.read_as)
     buildings = set(session.exec(select(Building.code).where(Building.site_id == site_id)).all())
     units = {u.code: u for u in session.exec(select(Unit).where(Unit.site_id == site_id)).all()}
@@ -631,6 +648,7 @@ def import_table(
     move_out_on: date,
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Plan:
     """Check and plan ``table``; unless ``dry_run``, apply it in ``session``'s transaction.
 
@@ -640,7 +658,7 @@ def import_table(
     from shiftdesk.estate.occupancy import duty_log_writer
 
     require(session, settings, "enter")
-    plan = plan_import(session, site_id, table, settings)
+    plan = plan_import(session, site_id, table, settings, progress)
     if plan.count("change") or plan.count("move_out") or plan.count("return"):
         require(session, settings, "change")
     if dry_run or plan.changes_nothing:
