@@ -29,6 +29,12 @@ def run(url: str, *args: str, operator: str | None = None) -> tuple[int, str, st
     return result.exit_code, result.stdout, result.stderr
 
 
+def log_call(url: str, *extra: str) -> tuple[int, str, str]:
+    """``calls log`` of a repair at 1-1-402, as the desk would."""
+    args = ["--channel", "phone", "--category", "repair", "--unit", "1-1-402", "--summary", "漏水"]
+    return run(url, "calls", "log", *args, *extra, operator="wangfang")
+
+
 @pytest.fixture
 def site(db_url: str) -> Engine:
     """``shiftdesk init`` on an empty database, and the desk's operators."""
@@ -44,20 +50,7 @@ def test_a_sites_first_day_template_import_then_calls_and_parcels(
     db_url: str, site: Engine, tmp_path: Path
 ) -> None:
     # before: a real site cannot start
-    code, _, err = run(
-        db_url,
-        "calls",
-        "log",
-        "--channel",
-        "phone",
-        "--category",
-        "repair",
-        "--unit",
-        "1-1-402",
-        "--summary",
-        "漏水",
-        operator="wangfang",
-    )
+    code, _, err = log_call(db_url)
     assert code == 2 and "1-1-402" in err
     template = tmp_path / "roster.xlsx"
     code, out, _ = run(db_url, "estate", "template", str(template), "--locale", "zh_CN")
@@ -86,22 +79,7 @@ def test_a_sites_first_day_template_import_then_calls_and_parcels(
     assert "2 rows: 2 added, 0 changed, 0 moved out" in out
     assert sorted(residents(site)) == [("1-1-402", "张伟"), ("1-1-403", "李娜")]
 
-    code, _, err = run(
-        db_url,
-        "calls",
-        "log",
-        "--channel",
-        "phone",
-        "--category",
-        "repair",
-        "--unit",
-        "1-1-402",
-        "--phone",
-        "13800138000",
-        "--summary",
-        "漏水",
-        operator="wangfang",
-    )
+    code, _, err = log_call(db_url, "--phone", "13800138000")
     assert code == 0, err
     code, out, err = run(
         db_url,

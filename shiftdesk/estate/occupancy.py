@@ -50,6 +50,22 @@ def duty_log_writer(
     return log
 
 
+def _log(
+    session: Session,
+    settings: Settings,
+    resident: Resident,
+    action: str,
+    waiting: int,
+    now: datetime | None,
+) -> None:
+    from shiftdesk.models import Unit
+
+    unit = session.get(Unit, resident.unit_id)
+    duty_log_writer(settings, resident.site_id, now=now)(
+        session, resident, unit.code if unit else "", action, waiting
+    )
+
+
 def move_out(
     session: Session,
     settings: Settings,
@@ -61,7 +77,6 @@ def move_out(
     """Mark ``resident`` moved out on ``on`` (kept, out of lookups); returns the parcels
     still waiting for them at the desk (P-21: flagged in the duty log)."""
     from shiftdesk.estate.roster import _waiting_parcels
-    from shiftdesk.models import Unit
 
     if not resident.active:
         raise ValidationError(t("estate.error.already_moved_out", name=resident.name))
@@ -69,10 +84,7 @@ def move_out(
     waiting = _waiting_parcels(session, [resident.id]).get(resident.id, 0)
     resident.active = False
     resident.moved_out_on = on
-    unit = session.get(Unit, resident.unit_id)
-    duty_log_writer(settings, resident.site_id, now=now)(
-        session, resident, unit.code if unit else "", "move_out", waiting
-    )
+    _log(session, settings, resident, "move_out", waiting, now)
     session.flush()
     return waiting
 
@@ -86,7 +98,6 @@ def move_in(
     now: datetime | None = None,
 ) -> Resident:
     """Log ``resident`` (new, or back after a move-out) as moved in on ``on``."""
-    from shiftdesk.models import Unit
 
     resident.active = True
     resident.moved_out_on = None
@@ -94,8 +105,5 @@ def move_in(
         resident.moved_in_on = on
     session.add(resident)
     session.flush()
-    unit = session.get(Unit, resident.unit_id)
-    duty_log_writer(settings, resident.site_id, now=now)(
-        session, resident, unit.code if unit else "", "move_in", 0
-    )
+    _log(session, settings, resident, "move_in", 0, now)
     return resident
