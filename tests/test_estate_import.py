@@ -477,3 +477,27 @@ def test_every_row_the_import_adds_is_on_the_audit_trail_under_its_operator(
         "2021-05-01",
     )
     assert len(unit_events) == 5
+
+
+def test_semicolons_between_phones_do_not_split_a_comma_csv(
+    engine: Engine, settings: Settings, desk: Desk, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "r.csv", "房号,姓名,电话\n1-1-402,张伟,13800138000;13900139000\n")
+    load(engine, settings, desk, path)
+    person = residents(engine)[("1-1-402", "张伟")]
+    assert (person.phone, person.phone2) == ("13800138000", "13900139000")
+    tabbed = write_csv(tmp_path / "t.csv", "房号\t姓名\n2-1-403\t李娜\n", "utf-8-sig")
+    load(engine, settings, desk, tabbed)  # another building: nobody in building 1 moves out
+    assert sorted(residents(engine)) == [("1-1-402", "张伟"), ("2-1-403", "李娜")]
+    assert residents(engine)[("1-1-402", "张伟")].active
+
+
+def test_the_spellings_a_lookup_may_accept() -> None:
+    from shiftdesk.estate.columns import canonical_code
+
+    three = "building-entrance-room"
+    assert canonical_code("3栋2单元1502", three) == "3-2-1502"
+    assert canonical_code("3号楼2单元1502室", three) == "3-2-1502"
+    assert canonical_code("3 2 1502", three) == "3-2-1502"
+    assert canonical_code("A座1502", three) is None
+    assert canonical_code("a座1502", "building-room") == "A-1502"

@@ -178,3 +178,13 @@ def parse_unit(text: str, *, building: str = "", entrance: str = "", pattern: st
     if pattern == "building-room" and parts[1]:
         raise UnitFormError("estate.error.unit_pattern")
     return UnitCode(parts[0], parts[1], parts[2])
+
+
+def canonical_code(text: str, pattern: str) -> str | None:
+    """The stored code of a unit as an operator may spell it (``3栋2单元1502`` ->
+    ``3-2-1502``), or None when it is not a unit in the site's form: for lookups that
+    should accept the spellings the import accepts."""
+    try:
+        return parse_unit(text, pattern=pattern).code
+    except UnitFormError:
+        return None

@@ -72,12 +72,11 @@ def _text(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
 
 def _csv(path: Path, data: bytes, encoding: str | None) -> Table:
     text, used = _text(data, path, encoding)
+    # the header line says the delimiter (a sniffer can take the ";" between two phones)
+    header = next((line for line in text.lstrip("\ufeff").splitlines() if line.strip()), "")
+    delimiter = next((d for d in (",", "\t", ";") if d in header), ",")
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         raise RosterFileError(t("estate.file.not_spreadsheet", path=path)) from None
     numbered = [(n, row) for n, row in enumerate(records, start=1)]
