@@ -158,6 +158,8 @@ def test_bad_files_are_one_line_and_exit_2(db_url: str, site: Engine, tmp_path: 
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000))
     roster = real_roster(tmp_path / "roster.xlsx")
+    text = tmp_path / "notes.txt"
+    text.write_text("交接班注意事项\n夜班巡查两次\n", encoding="utf-8")
     cases = [
         ([str(not_sheet)], f"{not_sheet} is not a spreadsheet (.xlsx or .csv)"),
         (
@@ -176,6 +178,11 @@ def test_bad_files_are_one_line_and_exit_2(db_url: str, site: Engine, tmp_path: 
             f"cannot read {tmp_path / 'missing.xlsx'}: No such file or directory",
         ),
         ([str(GB18030_CSV), "--encoding", "latin-9x"], "unknown encoding 'latin-9x'"),
+        (
+            [str(text)],
+            "no roster columns in the header row (房号/unit, 姓名/name, 电话/phone ...): "
+            "is this the roster?",
+        ),
     ]
     for args, message in cases:
         code, out, err = run(db_url, "estate", "import", *args)

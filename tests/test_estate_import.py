@@ -121,7 +121,7 @@ def test_a_header_the_names_do_not_know_is_mapped_in_config(
         "row 1, 房号/unit: required column missing (name it in the header, or map it with "
         "--map 'Header=unit')",
         "row 1, 姓名/name: required column missing (name it in the header, or map it with "
-        "--map 'Header=unit')",
+        "--map 'Header=name')",
     ]
     mapped = replace(
         settings,

@@ -192,11 +192,19 @@ def _report(plan: Any, fmt: str, path: Path, dry_run: bool) -> None:
                 for c in plan.changes[:200]
             ],
             "table",
+            headers=_headers("action", "unit", "name", "fields"),
         )
     typer.echo(t("estate.cli.counts", **summary))
     if plan.ignored_columns:
         typer.echo(t("estate.cli.ignored", columns=", ".join(plan.ignored_columns)))
     typer.echo(t("estate.cli.dry_run") if dry_run else t("estate.cli.imported", path=path))
+
+
+def _headers(*columns: str) -> dict[str, str]:
+    """Table headings in the operator's language (json and csv keep the stable keys)."""
+    from shiftdesk.i18n import t
+
+    return {c: t(f"estate.heading.{c}") for c in columns}
 
 
 def _day(text: str) -> date:
@@ -450,7 +458,8 @@ def residents_reads(
             }
             for a in access_log(session, site_id, resident_id)
         ]
-    emit(rows, fmt, columns=["at", "resident_id", "operator", "action", "reason"])
+    columns = ["at", "resident_id", "operator", "action", "reason"]
+    emit(rows, fmt, columns=columns, headers=_headers(*columns))
 
 
 @units_app.command("add")
@@ -484,7 +493,8 @@ def units_list(
     site_id = st.site_id()
     with read_session(st.engine()) as session:
         rows = list_units(session, site_id, prefix)
-    emit(rows, fmt, columns=["unit", "floor", "area", "residents"])
+    columns = ["unit", "floor", "area", "residents"]
+    emit(rows, fmt, columns=columns, headers=_headers(*columns))
 
 
 def register(root: typer.Typer) -> None:

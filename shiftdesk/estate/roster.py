@@ -35,7 +35,7 @@ from shiftdesk.estate.columns import (
     field_for,
     parse_unit,
 )
-from shiftdesk.estate.reader import Table
+from shiftdesk.estate.reader import RosterFileError, Table
 from shiftdesk.i18n import t
 from shiftdesk.lookup import normalise_phone
 from shiftdesk.models import (
@@ -238,7 +238,7 @@ class _Columns:
                     RowError(
                         table.header_row,
                         f"{ZH_HEADERS[name]}/{name}",
-                        t("estate.error.column_missing"),
+                        t("estate.error.column_missing", field=name),
                     )
                 )
 
@@ -270,6 +270,8 @@ def check_rows(
             t("estate.error.bad_pattern", value=pattern, allowed=", ".join(PATTERNS))
         )
     cols = _Columns(table, settings.estate.columns)
+    if not cols.index:  # a text file, or a sheet that is not the roster: one line
+        raise RosterFileError(t("estate.error.no_columns"))
     if cols.errors:
         raise RosterInvalid(cols.errors)
     errors: list[RowError] = []
