@@ -17,7 +17,7 @@ from shiftdesk.cli import app
 from shiftdesk.config import load_settings
 from shiftdesk.db import make_engine, read_session
 from shiftdesk.models import Call, Parcel
-from tests.data.estate.make_corpus import GB18030_CSV, real_roster
+from tests.data.estate.make_corpus import ENCRYPTED_XLSX, GB18030_CSV, real_roster
 from tests.estate_helpers import make_desk, residents
 
 runner = CliRunner()
@@ -141,15 +141,6 @@ def test_map_option_names_a_header(db_url: str, site: Engine, tmp_path: Path) ->
     assert err.startswith("shiftdesk: --map 'Room No.=room': write it as 'Header=column'")
 
 
-def _encrypted(path: Path) -> Path:
-    """What Excel writes when a workbook has a password: an OLE compound file holding an
-    EncryptedPackage stream instead of a zip (header and stream name as Office writes them)."""
-    ole = bytearray(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    ole += "EncryptedPackage".encode("utf-16-le") + bytes(1024)
-    path.write_bytes(bytes(ole))
-    return path
-
-
 def test_bad_files_are_one_line_and_exit_2(db_url: str, site: Engine, tmp_path: Path) -> None:
     not_sheet = tmp_path / "photo.png"
     not_sheet.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
@@ -163,9 +154,8 @@ def test_bad_files_are_one_line_and_exit_2(db_url: str, site: Engine, tmp_path: 
     cases = [
         ([str(not_sheet)], f"{not_sheet} is not a spreadsheet (.xlsx or .csv)"),
         (
-            [str(_encrypted(tmp_path / "locked.xlsx"))],
-            f"{tmp_path / 'locked.xlsx'} is password-protected: save it without a password and "
-            "import again",
+            [str(ENCRYPTED_XLSX)],
+            f"{ENCRYPTED_XLSX} is password-protected: save it without a password and import again",
         ),
         ([str(empty)], f"{empty} is empty"),
         ([str(old)], f"{old} is an old .xls workbook: save it as .xlsx or .csv"),

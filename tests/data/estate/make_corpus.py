@@ -9,8 +9,14 @@ and areas as numbers.
 ``roster_gb18030.csv`` (committed) is what Chinese Excel's "CSV" writes: GB18030 bytes,
 units in one column as 1栋1单元402, phones separated by 、, polyphonic surnames (单 Shan,
 解 Xie, 曾 Zeng, 仇 Qiu, 朴 Piao, 区 Ou, 查 Zha, 尉迟, 万俟) and rare characters outside GBK
-(䶮, 𠮷) that only GB18030 can encode. Regenerate it with
-``python tests/data/estate/make_corpus.py``.
+(䶮, 𠮷) that only GB18030 can encode.
+
+``roster_encrypted.xlsx`` (committed) is ``real_roster`` saved with the password 1234 the
+way Excel does it (an OLE file holding the encrypted package), made with msoffcrypto-tool,
+which the tests themselves do not need.
+
+Regenerate both with ``python tests/data/estate/make_corpus.py`` (the encrypted one only
+where msoffcrypto-tool is installed).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 GB18030_CSV = HERE / "roster_gb18030.csv"
+ENCRYPTED_XLSX = HERE / "roster_encrypted.xlsx"
 
 #: (unit, name, role, phones, note) of the GB18030 file
 GB_ROWS: list[tuple[str, str, str, str, str]] = [
@@ -119,5 +126,21 @@ def real_roster(path: Path, rows: list[tuple] | None = None, *, title: bool = Tr
     return path
 
 
+def write_encrypted_xlsx(path: Path = ENCRYPTED_XLSX) -> Path:
+    import tempfile
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = real_roster(Path(tmp) / "plain.xlsx")
+        with plain.open("rb") as src, path.open("wb") as out:
+            OOXMLFile(src).encrypt("1234", out)
+    return path
+
+
 if __name__ == "__main__":
     print(write_gb18030_csv())
+    try:
+        print(write_encrypted_xlsx())
+    except ImportError:
+        print("msoffcrypto-tool not installed: roster_encrypted.xlsx left as it is")
