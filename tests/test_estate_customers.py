@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from shiftdesk.cli import app
 from shiftdesk.config import Settings, load_settings
 from shiftdesk.db import SYSTEM, Actor, make_engine, read_session, transact
-from shiftdesk.errors import PermissionDenied, ValidationError
+from shiftdesk.errors import NotFound, PermissionDenied, ValidationError
 from shiftdesk.estate import customers
 from shiftdesk.estate.occupancy import move_out
 from shiftdesk.lookup import lookup
@@ -300,3 +300,29 @@ def test_residents_cli_show_edit_move_out_and_reads(db_url: str, tmp_path: Path)
     code, _, err = run("residents", "reads", operator="zhaoli")
     assert code == 2  # the read log is the approver's (manager by default)
     engine.dispose()
+
+
+def test_add_a_resident_at_a_unit_as_the_desk_spells_it(
+    engine: Engine, settings: Settings, desk: Desk
+) -> None:
+    def add(unit: str, name: str, actor: Actor = desk.supervisor) -> Resident:
+        return as_(
+            engine,
+            actor,
+            lambda s: customers.add_resident(
+                s, settings, desk.site_id, unit_code=unit, name=name,
+                phones=["139 0013 9999"], role="tenant", now=NOW,
+            ),
+        )  # fmt: skip
+
+    resident = add("1栋1单元102", "周杰")
+    assert (resident.phone, resident.kind, resident.active) == ("13900139999", "tenant", True)
+    assert residents(engine)[("1-1-102", "周杰")].id == resident.id
+    with read_session(engine) as session:
+        (entry,) = session.exec(select(HandoverEntry).where(HandoverEntry.kind == "event")).all()
+    assert entry.body == "Moved in: 周杰, 1-1-102"
+    with pytest.raises(NotFound) as err:
+        add("9-9-909", "吴磊")
+    assert err.value.message == "unit 9-9-909 does not exist"
+    with pytest.raises(PermissionDenied):  # enter_role = supervisor
+        add("1-1-102", "吴磊", desk.operator)

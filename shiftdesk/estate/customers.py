@@ -74,8 +74,11 @@ def get_resident(session: Session, site_id: int, resident_id: int) -> Resident:
     return resident
 
 
-def get_unit(session: Session, site_id: int, code: str) -> Unit:
-    unit = find_unit(session, site_id, code)
+def get_unit(session: Session, site_id: int, code: str, *, pattern: str = "") -> Unit:
+    """The unit as typed: ``1-1-402``, or with the site's ``pattern`` ``1栋1单元402`` too."""
+    from shiftdesk.estate.columns import canonical_code
+
+    unit = find_unit(session, site_id, (pattern and canonical_code(code, pattern)) or code)
     if unit is None:
         raise NotFound(t("estate.error.no_unit", unit=code))
     return unit
@@ -338,7 +341,7 @@ def add_resident(
     from shiftdesk.estate.occupancy import move_in
 
     require(session, settings, "enter")
-    unit = get_unit(session, site_id, unit_code)
+    unit = get_unit(session, site_id, unit_code, pattern=settings.estate.unit_pattern)
     assert unit.id is not None
     clean = _phones(list(phones))
     pinyin, initials = search_keys(_name(name))
