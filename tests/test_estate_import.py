@@ -501,3 +501,14 @@ def test_the_spellings_a_lookup_may_accept() -> None:
     assert canonical_code("3 2 1502", three) == "3-2-1502"
     assert canonical_code("A座1502", three) is None
     assert canonical_code("a座1502", "building-room") == "A-1502"
+
+
+def test_a_mapping_to_no_column_is_a_config_error(
+    engine: Engine, settings: Settings, desk: Desk, tmp_path: Path
+) -> None:
+    from shiftdesk.errors import ConfigError
+
+    bad = replace(settings, estate=replace(settings.estate, columns={"Room No.": "rooom"}))
+    with pytest.raises(ConfigError) as err:
+        load(engine, bad, desk, write_csv(tmp_path / "r.csv", "Room No.,姓名\n1-1-402,张伟\n"))
+    assert err.value.message.startswith("[estate.columns] 'Room No.' = 'rooom': the column must")

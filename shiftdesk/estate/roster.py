@@ -25,8 +25,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor
-from shiftdesk.errors import UsageError, ValidationError
+from shiftdesk.errors import ConfigError, UsageError, ValidationError
 from shiftdesk.estate.columns import (
+    FIELDS,
     PATTERNS,
     REPEATABLE,
     REQUIRED,
@@ -269,6 +270,11 @@ def check_rows(
         raise ValidationError(
             t("estate.error.bad_pattern", value=pattern, allowed=", ".join(PATTERNS))
         )
+    for header, name in settings.estate.columns.items():
+        if name not in FIELDS:
+            raise ConfigError(
+                t("estate.error.bad_column", header=header, value=name, allowed=", ".join(FIELDS))
+            )
     cols = _Columns(table, settings.estate.columns)
     if not cols.index:  # a text file, or a sheet that is not the roster: one line
         raise RosterFileError(t("estate.error.no_columns"))
