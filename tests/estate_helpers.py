@@ -13,7 +13,7 @@ from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor, read_session, transact
 from shiftdesk.estate.reader import read_table
 from shiftdesk.estate.roster import Plan, import_table
-from shiftdesk.models import AuditEvent, Resident, Role, Unit
+from shiftdesk.models import AuditEvent, Parcel, Resident, Role, Unit
 from shiftdesk.security import actor_for
 from shiftdesk.sites import add_operator, ensure_site, ensure_system_operator
 
@@ -81,3 +81,15 @@ def audit_count(engine: Engine) -> int:
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def waiting_parcel(engine: Engine, desk: Desk, resident: Resident, tracking: str) -> None:
+    """A parcel for ``resident`` waiting at the desk (P-21 flags it at a move-out)."""
+    parcel = Parcel(
+        site_id=desk.site_id,
+        tracking=tracking,
+        unit_id=resident.unit_id,
+        resident_id=resident.id,
+        received_at=NOW,
+    )
+    transact(engine, lambda s: s.add(parcel))

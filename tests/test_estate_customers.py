@@ -20,9 +20,9 @@ from shiftdesk.errors import NotFound, PermissionDenied, ValidationError
 from shiftdesk.estate import customers
 from shiftdesk.estate.occupancy import move_out
 from shiftdesk.lookup import lookup
-from shiftdesk.models import Call, CustomerFile, FileAccess, HandoverEntry, Parcel, Resident
+from shiftdesk.models import Call, CustomerFile, FileAccess, HandoverEntry, Resident
 from tests.data.estate.make_corpus import real_roster
-from tests.estate_helpers import NOW, Desk, load, make_desk, residents
+from tests.estate_helpers import NOW, Desk, load, make_desk, residents, waiting_parcel
 
 runner = CliRunner()
 
@@ -142,17 +142,9 @@ def test_the_files_fields_and_the_history_on_one_page(
                 summary="漏水",
             )
         )
-        s.add(
-            Parcel(
-                site_id=desk.site_id,
-                tracking="SF9",
-                unit_id=person.unit_id,
-                resident_id=person.id,
-                received_at=NOW,
-            )
-        )
 
     transact(engine, history)
+    waiting_parcel(engine, desk, person, "SF9")
     page = as_(
         engine,
         desk.operator,
@@ -202,18 +194,7 @@ def test_move_out_keeps_the_resident_flags_parcels_and_logs_it(
     engine: Engine, settings: Settings, desk: Desk
 ) -> None:
     person = zhang(engine)
-    transact(
-        engine,
-        lambda s: s.add(
-            Parcel(
-                site_id=desk.site_id,
-                tracking="SF7",
-                unit_id=person.unit_id,
-                resident_id=person.id,
-                received_at=NOW,
-            )
-        ),
-    )
+    waiting_parcel(engine, desk, person, "SF7")
 
     def out(s):  # type: ignore[no-untyped-def]
         resident = customers.get_resident(s, desk.site_id, person.id)  # type: ignore[arg-type]

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from shiftdesk.config import Settings, load_settings
-from shiftdesk.db import read_session, transact
+from shiftdesk.db import read_session
 from shiftdesk.errors import PermissionDenied, ValidationError
 from shiftdesk.estate.reader import RosterFileError
 from shiftdesk.estate.roster import RosterInvalid
 from shiftdesk.lookup import lookup
-from shiftdesk.models import Building, HandoverEntry, Parcel, Unit
+from shiftdesk.models import Building, HandoverEntry, Unit
 from shiftdesk.names import search_keys
 from tests.data.estate.make_corpus import GB18030_CSV, GB_ROWS, REAL_ROWS, real_roster
 from tests.estate_helpers import (
@@ -29,6 +29,7 @@ from tests.estate_helpers import (
     load,
     make_desk,
     residents,
+    waiting_parcel,
     write_csv,
 )
 
@@ -393,18 +394,7 @@ def test_next_months_roster_updates_adds_and_moves_out_into_the_duty_log(
         assert session.exec(select(HandoverEntry)).all() == []  # a first load moves nobody in
     liu = residents(engine)[("1-1-201", "刘洋")]
 
-    def parcel(session):  # type: ignore[no-untyped-def]
-        session.add(
-            Parcel(
-                site_id=desk.site_id,
-                tracking="SF1",
-                unit_id=liu.unit_id,
-                resident_id=liu.id,
-                received_at=NOW,
-            )
-        )
-
-    transact(engine, parcel)
+    waiting_parcel(engine, desk, liu, "SF1")
     plan = load(engine, settings, desk, _next_month(tmp_path), actor=desk.supervisor)
     assert plan.summary()["added"] == 1 and plan.summary()["changed"] == 1
     assert plan.summary()["moved_out"] == 1 and plan.summary()["unchanged"] == 4
