@@ -214,6 +214,28 @@ class ArchiveConfig:
 
 
 @dataclass
+class EstateConfig:
+    """Loading the estate from the site's roster (``shiftdesk estate import``, issue 18)."""
+
+    #: how the site writes a unit code: "building-entrance-room" (3-2-1502) or
+    #: "building-room" (A-1502, B1-1502); rows in another form are refused
+    unit_pattern: str = "building-entrance-room"
+    #: a roster header the built-in names do not know -> the column it is ("Room No." = "unit")
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CustomersConfig:
+    """Who may view, enter and change customer files, and who approves (A-4, A-6, §14)."""
+
+    view_role: str = "operator"
+    enter_role: str = "supervisor"
+    change_role: str = "supervisor"
+    #: A-6: the seeds disagree (CS manager / CS supervisor / 管理处主任); manager by default
+    approver_role: str = "manager"
+
+
+@dataclass
 class UiConfig:
     theme: str = "textual-dark"
     light_theme: str = "textual-light"
@@ -236,6 +258,8 @@ class Settings:
     handover: HandoverConfig = field(default_factory=HandoverConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    estate: EstateConfig = field(default_factory=EstateConfig)
+    customers: CustomersConfig = field(default_factory=CustomersConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     #: where this configuration was read from (None: built-in defaults only)
     source: Path | None = field(default=None, compare=False)

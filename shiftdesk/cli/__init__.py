@@ -203,6 +203,9 @@ export_cmd.register(app)
 from shiftdesk.cli import audit_cmd  # noqa: E402  (the audit trail, issue 9)
 
 app.command("audit")(audit_cmd.audit)
+from shiftdesk.cli import estate_cmd  # noqa: E402  (the estate and customer files, issue 18)
+
+estate_cmd.register(app)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from shiftdesk.models.calls import (
     ComplaintStatus,
 )
 from shiftdesk.models.common import SiteScoped, UTCDateTime
+from shiftdesk.models.customers import CustomerFile, FileAccess, NotifyChannel
 from shiftdesk.models.handover import EntryKind, HandoverEntry, Shift, ShiftStatus
 from shiftdesk.models.parcels import (
     NoticeSlip,
@@ -37,11 +38,14 @@ __all__ = [
     "Complaint",
     "ComplaintReport",
     "ComplaintStatus",
+    "CustomerFile",
     "EntryKind",
+    "FileAccess",
     "HandoverEntry",
     "NoticeSlip",
     "Notification",
     "NotificationStatus",
+    "NotifyChannel",
     "Operator",
     "Parcel",
     "ParcelKind",

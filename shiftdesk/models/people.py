@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
@@ -55,6 +55,8 @@ class Unit(SiteScoped, table=True):
     entrance: str = Field(default="", max_length=8)
     floor: int = 0
     room: str = Field(default="", max_length=16)
+    #: floor area in square metres as the roster writes it, exact digits ("89.50"); "" unknown
+    area: str = Field(default="", max_length=16)
 
 
 class Resident(SiteScoped, table=True):
@@ -73,6 +75,12 @@ class Resident(SiteScoped, table=True):
     do_not_notify: bool = False
     do_not_notify_note: str = Field(default="", max_length=200)
     active: bool = True
+    #: H-8 / A-1: the day the resident moved in, and moved out (kept, never deleted)
+    moved_in_on: date | None = None
+    moved_out_on: date | None = None
+    #: last four characters of the identity document, to confirm who is calling (A-2)
+    id_last4: str = Field(default="", max_length=4)
+    note: str = Field(default="", max_length=500)
     created_at: datetime = utc_field(default_now=True)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 06:30:28.782284
+Create Date: 2026-12-07 06:50:03.976052
 """
 
 from collections.abc import Sequence
@@ -167,6 +167,7 @@ def upgrade() -> None:
         sa.Column("entrance", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("floor", sa.Integer(), nullable=False),
         sa.Column("room", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["building_id"], ["building.id"], name=op.f("fk_unit_building_id_building")
         ),
@@ -241,6 +242,10 @@ def upgrade() -> None:
             "do_not_notify_note", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("moved_in_on", sa.Date(), nullable=True),
+        sa.Column("moved_out_on", sa.Date(), nullable=True),
+        sa.Column("id_last4", sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("created_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_resident_site_id_site")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_resident_unit_id_unit")),
@@ -292,6 +297,59 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_call_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_resident_id"), ["resident_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_unit_id"), ["unit_id"], unique=False)
+
+    op.create_table(
+        "customer_file",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("emergency_name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column(
+            "emergency_relation", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
+        ),
+        sa.Column("emergency_phone", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("notify_channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column(
+            "special_instructions", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False
+        ),
+        sa.Column("updated_at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resident_id"], ["resident.id"], name=op.f("fk_customer_file_resident_id_resident")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_customer_file_site_id_site")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_file")),
+        sa.UniqueConstraint("resident_id", name=op.f("uq_customer_file_resident_id")),
+    )
+    op.create_table(
+        "file_access",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("at", shiftdesk.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.Column("operator_name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("approved_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"], ["operator.id"], name=op.f("fk_file_access_approved_by_id_operator")
+        ),
+        sa.ForeignKeyConstraint(
+            ["operator_id"], ["operator.id"], name=op.f("fk_file_access_operator_id_operator")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resident_id"], ["resident.id"], name=op.f("fk_file_access_resident_id_resident")
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_file_access_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_file_access")),
+    )
+    with op.batch_alter_table("file_access", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_file_access_at"), ["at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_file_access_resident_id"), ["resident_id"], unique=False
+        )
 
     op.create_table(
         "parcel",
@@ -746,6 +804,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_parcel_picked_up_at"))
 
     op.drop_table("parcel")
+    with op.batch_alter_table("file_access", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_file_access_resident_id"))
+        batch_op.drop_index(batch_op.f("ix_file_access_at"))
+
+    op.drop_table("file_access")
+    op.drop_table("customer_file")
     with op.batch_alter_table("call", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_unit_id"))
         batch_op.drop_index(batch_op.f("ix_call_resident_id"))
