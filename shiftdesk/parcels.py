@@ -86,8 +86,21 @@ def kinds() -> list[str]:
     return [k.value for k in ParcelKind]
 
 
-def is_urgent(kind: str) -> bool:
-    return kind in URGENT_KINDS
+#: carriers whose items are the post's: P-10 speaks of the postal service's items
+POSTAL_CARRIERS = frozenset({"china_post", "ems"})
+
+
+def is_urgent(kind: str, carrier: str | None = None) -> bool:
+    """P-10: registered letters, express mail, parcels and parcel/remittance slips of the
+    post go to the owner as soon as they are reached.
+
+    The rule lists the post's item kinds; a "parcel" is the post's parcel (包裹), so an
+    ordinary SF or JD courier parcel is not urgent, nor is the empty form's default kind
+    (#17 finding 12). Registered letters, EMS and the slips are postal by nature.
+    """
+    if kind not in URGENT_KINDS:
+        return False
+    return kind != "parcel" or carrier in POSTAL_CARRIERS
 
 
 def kind_label(kind: str, locale: str | None = None) -> str:
@@ -910,7 +923,7 @@ def list_parcels(
                     now=now,
                     remind_after_days=settings.parcels.remind_after_days,
                 ),
-                urgent=is_urgent(p.kind),
+                urgent=is_urgent(p.kind, p.carrier),
                 notice="suppressed" if p.notify_suppressed else notices.get(p.id, ""),
                 picked_up_at=p.picked_up_at,
                 pickup_by=p.pickup_by,

@@ -89,7 +89,26 @@ def test_registered_letter_kind_comes_from_the_number(
 ) -> None:
     p = check_in(sqlite_engine, settings, lite, tracking="RR123456785CN").parcel
     assert (p.carrier, p.kind) == ("china_post", "registered")
-    assert parcels.is_urgent(p.kind)  # P-10
+    assert parcels.is_urgent(p.kind, p.carrier)  # P-10
+
+
+@pytest.mark.parametrize(
+    ("kind", "carrier", "urgent"),
+    [
+        ("parcel", "china_post", True),  # the post's parcel (包裹)
+        ("parcel", "ems", True),
+        ("parcel", "sf", False),  # #17 finding 12: an ordinary courier parcel
+        ("parcel", "jd", False),
+        ("parcel", None, False),  # the empty form
+        ("registered", "china_post", True),
+        ("ems", "ems", True),
+        ("parcel_slip", None, True),
+        ("remittance_slip", "other", True),
+        ("document", "sf", False),
+    ],
+)
+def test_p10_urgency_is_the_posts_items(kind: str, carrier: str | None, urgent: bool) -> None:
+    assert parcels.is_urgent(kind, carrier) is urgent
 
 
 def test_recipient_by_name_pinyin_or_initials(

@@ -142,7 +142,7 @@ def checkin(
         "tracking": p.tracking,
         "carrier": p.carrier,
         "kind": p.kind,
-        "urgent": parcels.is_urgent(p.kind),
+        "urgent": parcels.is_urgent(p.kind, p.carrier),
         "unit": result.unit_code,
         "recipient": result.recipient,
         "shelf": p.shelf,
