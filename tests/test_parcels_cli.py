@@ -63,7 +63,9 @@ def checkin(*extra: str, tracking: str = "SF1234567890123", unit: str = "1-1-101
 def test_checkin_json_and_duplicate_exit_2(db: tuple[Engine, Estate]) -> None:
     with time_machine.travel(T0, tick=False):
         row = checkin("--shelf", "c", "--pieces", "2")
-        assert row["carrier"] == "sf" and row["kind"] == "parcel" and row["urgent"] is True
+        assert (
+            row["carrier"] == "sf" and row["kind"] == "parcel" and row["urgent"] is False
+        )  # P-10 is the post's items (#17 finding 12)
         assert (row["unit"], row["recipient"], row["shelf"], row["pieces"]) == (
             "1-1-101",
             "张伟",
