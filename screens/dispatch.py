@@ -398,19 +398,9 @@ class DispatchScreen(ModeScreen):
         if row is None:
             return
         settings = self.app.settings  # type: ignore[attr-defined]
-        if in_quiet_period(utcnow(), settings):
-            cb = settings.callbacks
-            self.notify(
-                t(
-                    "dispatch.error.quiet",
-                    lunch_start=cb.lunch_start,
-                    lunch_end=cb.lunch_end,
-                    latest=cb.latest,
-                    day_start=cb.day_start,
-                ),
-                severity="warning",
-                timeout=5,
-            )
+        now = utcnow()
+        if in_quiet_period(now, settings):
+            self.notify(wo.quiet_period_message(now, settings), severity="warning", timeout=8)
             return
         site_id = self._site_id()
 

@@ -420,20 +420,29 @@ def check_outcome(outcome: str) -> str:
     return outcome
 
 
+def quiet_period_message(when: datetime, settings: Settings) -> str:
+    """CB-2's refusal, saying when calls may be made again (#17 finding 23: a night
+    operator was only refused; the callback waits in the handover for the day shift)."""
+    from shiftdesk.clocks.callbacks import next_allowed_at_or_after
+    from shiftdesk.timeutil import zone
+
+    cb = settings.callbacks
+    opens = next_allowed_at_or_after(when, settings).astimezone(zone(settings.site.timezone))
+    local = as_utc(when).astimezone(opens.tzinfo)
+    return t(
+        "dispatch.error.quiet",
+        lunch_start=cb.lunch_start,
+        lunch_end=cb.lunch_end,
+        latest=cb.latest,
+        day_start=cb.day_start,
+        opens=opens.strftime("%H:%M" if opens.date() == local.date() else "%m-%d %H:%M"),
+    )
+
+
 def refuse_quiet_period(when: datetime, settings: Settings) -> None:
     """CB-2: nobody is called in the lunch break, after ``latest`` or before ``day_start``."""
     if in_quiet_period(when, settings):
-        cb = settings.callbacks
-        raise ValidationError(
-            t(
-                "dispatch.error.quiet",
-                lunch_start=cb.lunch_start,
-                lunch_end=cb.lunch_end,
-                latest=cb.latest,
-                day_start=cb.day_start,
-            ),
-            field="at",
-        )
+        raise ValidationError(quiet_period_message(when, settings), field="at")
 
 
 def record_callback(

@@ -219,6 +219,10 @@ def test_callback_refused_in_the_lunch_break_cb2(
     frozen.move_to(FROZEN + timedelta(hours=2, minutes=30))  # 12:30 in Shanghai
     result = run(url, "callback", str(oid), "--outcome", "satisfied")
     assert result.exit_code == 2 and "CB-2" in result.stderr
+    assert "Calls may be made from 14:00" in result.stderr  # #17 finding 23: when, not only no
+    frozen.move_to(FROZEN + timedelta(hours=13))  # 23:00: the window opens tomorrow morning
+    result = run(url, "callback", str(oid), "--outcome", "satisfied")
+    assert result.exit_code == 2 and "from 11-23 08:00" in result.stderr
     frozen.move_to(FROZEN + timedelta(hours=4))  # 14:00: allowed again
     assert run(url, "callback", str(oid), "--outcome", "satisfied").exit_code == 0
 
