@@ -35,6 +35,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, ContentSwitcher, DataTable, Input, Label, Static
 
 from screens.base import ModeScreen
+from screens.errors import error_text
 from screens.widgets.keychoice import KeyChoice
 from screens.widgets.lookup import ResidentLookup
 from shiftdesk.calls import (
@@ -166,8 +167,6 @@ class CallsScreen(ModeScreen):
         self._programmatic: dict[str, str] = {}
         self._hit: LookupHit | None = None
         self._saving = False
-        self._search_seq = 0
-        self._history_seq = 0
         self._row_errors: dict[str, str] = {}
         #: the last call saved on this screen (tests and the confirmation line read it)
         self.last_saved: LoggedCall | None = None
@@ -471,8 +470,6 @@ class CallsScreen(ModeScreen):
             shown.update("—")
 
     def _load_history(self, hit: LookupHit) -> None:
-        self._history_seq += 1
-        seq = self._history_seq
         site_id = self._site_id()
 
         def fn(session: Session) -> History:
@@ -485,10 +482,12 @@ class CallsScreen(ModeScreen):
             )
 
         def done(history: History) -> None:
-            if seq == self._history_seq:
-                self._show_history(hit, history)
+            self._show_history(hit, history)
 
-        self.app.run_db(fn, done, write=hit.resident_id is not None)  # type: ignore[attr-defined]
+        # a newer caller's history replaces this one (exclusive: a stale result is dropped)
+        self.shiftdesk.run_db(
+            fn, done, write=hit.resident_id is not None, group="calls-history", exclusive=True
+        )
 
     def _show_history(self, hit: LookupHit, history: History) -> None:
         tz = self.settings.site.timezone
@@ -639,7 +638,7 @@ class CallsScreen(ModeScreen):
             logged = log_call(session, sid, data, settings)
             return logged, self._confirmation(logged)
 
-        self.app.run_db(fn, self._saved, write=True, error=self._save_failed)  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(fn, self._saved, write=True, error=self._save_failed)
 
     def _confirmation(self, logged: LoggedCall) -> str:
         parts = [t("calls.saved", id=logged.call.id)]
@@ -693,20 +692,22 @@ class CallsScreen(ModeScreen):
             return
         from shiftdesk import notify
 
-        app: Any = self.app
+        app = self.shiftdesk
         engine, settings, actor = app.engine, self.settings, app.actor
 
-        def work() -> None:
-            try:
-                report = notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
-            except Exception as exc:  # the message is in the outbox; say so, do not crash
-                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                app.call_from_thread(self._emergency_reported, 0, detail)
-                return
-            failed = report.errors[0] if report.failed or report.gave_up else ""
-            app.call_from_thread(self._emergency_reported, report.sent, failed)
+        def send() -> tuple[int, str]:
+            report = notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
+            return report.sent, (report.errors[0] if report.failed or report.gave_up else "")
 
-        self.run_worker(work, thread=True, group="calls-emergency", exit_on_error=False)
+        def failed(exc: Exception) -> None:  # the message is in the outbox; say so
+            self._emergency_reported(0, error_text(exc))
+
+        app.run_task(
+            send,
+            lambda sent: self._emergency_reported(*sent),
+            error=failed,
+            group="calls-emergency",
+        )
 
     def _emergency_reported(self, sent: int, failed: str) -> None:
         if failed:
@@ -852,8 +853,6 @@ class CallsScreen(ModeScreen):
             table.focus()
 
     def _refresh_list(self) -> None:
-        self._search_seq += 1
-        seq = self._search_seq
         text = self.query_one("#search", Input).value
         tz = self.settings.site.timezone
         site_id = self._site_id()
@@ -873,16 +872,17 @@ class CallsScreen(ModeScreen):
             rows = search(session, sid, text=words, day=day, tz=tz)
             return rows, t("calls.list.found", count=len(rows))
 
-        def done(result: tuple[list[CallRow], str]) -> None:
-            if seq == self._search_seq:
-                self._fill_table(*result)
-
         def failed(exc: Exception) -> None:
-            if seq == self._search_seq:
-                message = exc.message if isinstance(exc, ShiftdeskError) else str(exc)
-                self.query_one("#list-info", Static).update(message)
+            self.query_one("#list-info", Static).update(error_text(exc))
 
-        self.app.run_db(fn, done, error=failed)  # type: ignore[attr-defined]
+        # each keystroke's search cancels the one before: only the latest result shows
+        self.shiftdesk.run_db(
+            fn,
+            lambda result: self._fill_table(*result),
+            error=failed,
+            group="calls-search",
+            exclusive=True,
+        )
 
     def _fill_table(self, rows: list[CallRow], info: str) -> None:
         tz = self.settings.site.timezone

@@ -29,9 +29,10 @@ from screens.dispatch_dialogs import (
     TextDialog,
 )
 from screens.dispatch_list import OrderList, fit, header_line
-from screens.live import DispatchFeed, FeedRow, FeedUpdate
+from screens.live import DispatchFeed
 from screens.signin import ConfirmScreen
 from shiftdesk import workorders as wo
+from shiftdesk.board import FeedRow, FeedUpdate
 from shiftdesk.clocks.callbacks import in_quiet_period
 from shiftdesk.clocks.workorders import STAGE_ORDER, order_clocks, route_team, warn_delta
 from shiftdesk.errors import ShiftdeskError

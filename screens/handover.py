@@ -12,9 +12,10 @@ with ``o``), and the status bar shows it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from sqlmodel import Session, select
@@ -42,6 +43,8 @@ from shiftdesk.models import Operator, Role, Shift, ShiftStatus
 from shiftdesk.security import actor_for, has_role
 from shiftdesk.sites import get_site
 from shiftdesk.timeutil import to_local, utcnow
+
+T = TypeVar("T")
 
 #: log entries an operator may correct (with a new entry, H-* / issue: never edited)
 CORRECTABLE = {k.value for k in handover.LOG_KINDS}
@@ -208,13 +211,9 @@ class HandoverScreen(ModeScreen):
 
     # -------------------------------------------------------------------- loading
 
-    @property
-    def shiftdesk(self) -> Any:
-        return self.app
-
     def on_screen_resume(self) -> None:
         """Back from sign-in (or another mode): signing in at the desk opens the shift."""
-        operator = getattr(self.app, "operator", None)
+        operator = self.shiftdesk.operator
         if operator is not None and operator.id != self._signed_in_as:
             self._signed_in_as = operator.id
             self.incoming = None
@@ -503,7 +502,7 @@ class HandoverScreen(ModeScreen):
         if shift is None or shift.id is None:
             self.notify(t("handover.ui.no_shift_short"), severity="warning")
             return None
-        if getattr(self.app, "operator", None) is None:
+        if self.shiftdesk.operator is None:
             return None
         return shift
 
@@ -534,7 +533,7 @@ class HandoverScreen(ModeScreen):
         self.reload()
 
     def action_open_shift(self) -> None:
-        operator = getattr(self.app, "operator", None)
+        operator = self.shiftdesk.operator
         if operator is None:
             return
         self.reload(open_for=actor_for(operator))
@@ -704,21 +703,11 @@ class HandoverScreen(ModeScreen):
                 return
         table.move_cursor(row=min(table.cursor_row + 1, table.row_count - 1))
 
-    def _run_as(self, actor: Actor, fn: Any, done: Any) -> None:
+    def _run_as(self, actor: Actor, fn: Callable[[Session], T], done: Callable[[T], Any]) -> None:
         """A write recorded under ``actor`` (the incoming operator), not the app's operator."""
-        from shiftdesk.db import transact
-
-        engine = self.shiftdesk.engine
-
-        def work() -> None:
-            try:
-                result = transact(engine, fn, actor=actor)
-            except Exception as exc:  # shown, never a crash
-                self.app.call_from_thread(self._failed, exc)
-                return
-            self.app.call_from_thread(done, result)
-
-        self.run_worker(work, thread=True, group="handover-write", exit_on_error=False)
+        self.shiftdesk.run_db(
+            fn, done, write=True, actor=actor, error=self._failed, group="handover-write"
+        )
 
     def action_count_parcels(self) -> None:
         state = self.view.state if self.view else None

@@ -18,9 +18,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from screens.access import AppAccess
+from screens.errors import error_text
 from screens.i18n import TranslatedBindings
 from shiftdesk import handover
-from shiftdesk.db import Actor, transact
+from shiftdesk.db import Actor
 from shiftdesk.errors import PermissionDenied, ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.security import SignInError, actor_for, authenticate
@@ -49,7 +51,7 @@ def dialog_css(name: str) -> str:
     return DIALOG_CSS.format(name=name)
 
 
-class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
+class ServiceDialog(AppAccess, TranslatedBindings, ModalScreen[Any]):
     """A dialog whose submit runs ``work`` off the UI thread; errors keep it open."""
 
     BINDINGS = [
@@ -63,50 +65,64 @@ class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
     def action_submit(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    @property
-    def engine(self) -> Any:
-        return self.app.engine  # type: ignore[attr-defined]
-
-    @property
-    def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
-
     def authenticate(self, name: str, pin: str) -> Actor:
-        sec = self.settings.security
+        """Check a name and PIN (in a worker: see ``as_people``)."""
+        app = self.shiftdesk
+        sec, site_code = app.settings.security, app.settings.site.code
         op = authenticate(
-            self.engine,
+            app.engine,
             name,
             pin,
             lockout_attempts=sec.lockout_attempts,
             lockout_minutes=sec.lockout_minutes,
-            site_code=self.settings.site.code,  # a signature of this site's people (§1)
+            site_code=site_code,  # a signature of this site's people (§1)
         )
         return actor_for(op)
 
-    def write(self, fn: Callable[[Session], Any], actor: Actor) -> Any:
-        return transact(self.engine, fn, actor=actor)
+    def as_people(self, people: list[tuple[str, str]], then: Callable[[list[Actor]], None]) -> None:
+        """Check each (name, PIN) off the UI thread, then ``then(actors)``; refusals show."""
+        self._busy()
 
-    def run_service(self, work: Callable[[], Any]) -> None:
-        """Run ``work`` in a thread; dismiss with its result, or show its refusal."""
+        def check() -> list[Actor]:
+            return [self.authenticate(name, pin) for name, pin in people]
+
+        self.shiftdesk.run_task(
+            check, then, error=self._failed, group="handover-dialog", exclusive=True
+        )
+
+    def save(
+        self,
+        fn: Callable[[Session], Any],
+        actor: Actor,
+        result: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Write ``fn`` as ``actor``; close with ``result(value)`` (or the value) once
+        committed, or stay open with the service's refusal."""
+        self._busy()
+
+        def done(value: Any) -> None:
+            self.dismiss(result(value) if result is not None else value)
+
+        self.shiftdesk.run_db(
+            fn,
+            done,
+            write=True,
+            actor=actor,
+            error=self._failed,
+            group="handover-dialog",
+            exclusive=True,
+        )
+
+    def _busy(self) -> None:
         self.show_error(t("handover.ui.saving"))
         for button in self.query(Button):
             button.disabled = True
 
-        def job() -> None:
-            try:
-                result = work()
-            except ShiftdeskError as err:
-                self.app.call_from_thread(self._refused, err.message, self.field_for(err))
-                return
-            except Exception as err:  # a database problem: say so, keep the dialog
-                detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-                self.app.call_from_thread(self._refused, t("error.database", detail=detail), None)
-                return
-            self.app.call_from_thread(self.dismiss, result)
-
-        self.run_worker(
-            job, thread=True, exclusive=True, group="handover-dialog", exit_on_error=False
-        )
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ShiftdeskError):
+            self._refused(exc.message, self.field_for(exc))
+        else:  # a database problem: say so, keep the dialog
+            self._refused(t("error.database", detail=error_text(exc)), None)
 
     def field_for(self, err: ShiftdeskError) -> str | None:
         """The input a refusal is about, to put the cursor back there."""
@@ -249,7 +265,7 @@ class EntryDialog(ServiceDialog):
             "notified": self._value("notified"),
         }
         photos = handover.split_photos(self._value("photos"))
-        actor: Actor = self.app.actor  # type: ignore[attr-defined]
+        actor = self.shiftdesk.actor
         corrects_id = self.corrects[0] if self.corrects else None
         shift_id = self.shift_id
 
@@ -270,7 +286,7 @@ class EntryDialog(ServiceDialog):
             )
             return entry.seq
 
-        self.run_service(lambda: self.write(save, actor))
+        self.save(save, actor)
 
 
 class PrepareDialog(ServiceDialog):
@@ -405,12 +421,14 @@ class CredentialsDialog(ServiceDialog):
         self.query_one("#pin", Input).value = ""
         then = self.then
 
-        def work() -> tuple[Actor, Any]:
-            actor = self.authenticate(name, pin)
-            result = self.write(then(actor, reason), actor) if then is not None else None
-            return actor, result
+        def checked(actors: list[Actor]) -> None:
+            actor = actors[0]
+            if then is None:
+                self.dismiss((actor, None))
+            else:
+                self.save(then(actor, reason), actor, lambda value: (actor, value))
 
-        self.run_service(work)
+        self.as_people([(name, pin)], checked)
 
 
 class ParcelCountDialog(ServiceDialog):
@@ -479,7 +497,7 @@ class ParcelCountDialog(ServiceDialog):
             )
             return entry.category
 
-        self.run_service(lambda: self.write(save, incoming))
+        self.save(save, incoming)
 
 
 class TextDialog(ServiceDialog):
@@ -494,7 +512,7 @@ class TextDialog(ServiceDialog):
         self.title_text = title
         self.hint = hint
         self.actor = actor
-        self.save = save
+        self.make_write = save
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -517,8 +535,7 @@ class TextDialog(ServiceDialog):
         if not text.strip():
             self._refused(t("handover.error.body_required"), "body")
             return
-        fn = self.save(text)
-        self.run_service(lambda: self.write(fn, self.actor))
+        self.save(self.make_write(text), self.actor)
 
 
 class SignDialog(ServiceDialog):
@@ -574,11 +591,11 @@ class SignDialog(ServiceDialog):
         in_pin = self.query_one("#in-pin", Input).value
         self.query_one("#out-pin", Input).value = ""
         self.query_one("#in-pin", Input).value = ""
-        shift_id, out_name, settings = self.shift_id, self.outgoing_name, self.settings
+        shift_id, out_name = self.shift_id, self.outgoing_name
+        settings = self.shiftdesk.settings
 
-        def work() -> tuple[Actor, Any]:
-            outgoing = self.authenticate(out_name, out_pin)
-            incoming = self.authenticate(in_name, in_pin)
+        def checked(actors: list[Actor]) -> None:
+            outgoing, incoming = actors
 
             def sign(session: Session) -> Any:
                 shift = handover.get_shift(session, shift_id)
@@ -586,6 +603,6 @@ class SignDialog(ServiceDialog):
                     session, settings, shift, outgoing=outgoing, incoming=incoming
                 )
 
-            return incoming, self.write(sign, incoming)
+            self.save(sign, incoming, lambda value: (incoming, value))
 
-        self.run_service(work)
+        self.as_people([(out_name, out_pin), (in_name, in_pin)], checked)

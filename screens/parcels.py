@@ -144,10 +144,6 @@ class ParcelsScreen(ModeScreen):
     def settings(self) -> Any:
         return self.app.settings  # type: ignore[attr-defined]
 
-    @property
-    def shiftdesk(self) -> Any:
-        return self.app
-
     # ------------------------------------------------------------------ layout
 
     def compose_body(self) -> ComposeResult:
@@ -262,7 +258,7 @@ class ParcelsScreen(ModeScreen):
     # ------------------------------------------------------------------ helpers
 
     def _site_id(self, session: Session) -> int:
-        site = getattr(self.app, "site", None)
+        site = self.shiftdesk.site
         if site is not None and site.id is not None:
             return int(site.id)
         from shiftdesk.sites import get_site
@@ -674,27 +670,19 @@ class ParcelsScreen(ModeScreen):
 
     def deliver(self) -> None:
         """Send due notifications in a thread worker; report failures on the screen."""
-        app: Any = self.app
-        engine, settings = app.engine, self.settings
-        actor = app.actor
-        site = getattr(app, "site", None)
+        app = self.shiftdesk
+        engine, settings, actor, site = app.engine, self.settings, app.actor, app.site
 
-        def work() -> None:
-            try:
-                site_id = site.id if site is not None else None
-                if site_id is None:
-                    with read_session(engine) as session:
-                        site_id = self._site_id(session)
-                # this site's messages only: another site's channels are not configured here
-                report = notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
-            except Exception as exc:  # the outbox keeps the messages; say so, do not crash
-                app.call_from_thread(self._delivery_failed, exc)
-                return
-            app.call_from_thread(self._delivered, report)
+        def send() -> notify.DeliveryReport:
+            site_id = site.id if site is not None else None
+            if site_id is None:
+                with read_session(engine) as session:
+                    site_id = self._site_id(session)
+            # this site's messages only: another site's channels are not configured here
+            return notify.deliver_due(engine, settings, site_id=site_id, actor=actor)
 
-        self.run_worker(
-            work, thread=True, group="parcels-deliver", exclusive=False, exit_on_error=False
-        )
+        # what fails stays in the outbox; the pane says so (never a crash)
+        app.run_task(send, self._delivered, error=self._delivery_failed, group="parcels-deliver")
 
     def _delivered(self, report: notify.DeliveryReport) -> None:
         saved = self.last_saved
