@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from sqlmodel import Session
@@ -54,6 +53,7 @@ from shiftdesk.calls import (
 from shiftdesk.clocks.complaints import LEVELS, next_clock
 from shiftdesk.clocks.workorders import is_night
 from shiftdesk.complaints import ComplaintInput
+from shiftdesk.config import Settings
 from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import has, t
 from shiftdesk.lookup import LookupHit, format_phone
@@ -174,8 +174,8 @@ class CallsScreen(ModeScreen):
     # ------------------------------------------------------------------ layout
 
     @property
-    def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
+    def settings(self) -> Settings:
+        return self.shiftdesk.settings
 
     def compose_body(self) -> ComposeResult:
         scheme = self.settings.complaints.scheme
@@ -534,7 +534,7 @@ class CallsScreen(ModeScreen):
     # ------------------------------------------------------------------ saving
 
     def _site_id(self) -> int | None:
-        site = getattr(self.app, "site", None)
+        site = self.shiftdesk.site
         return site.id if site is not None else None
 
     def _resolve_site(self, session: Session) -> int:
@@ -720,9 +720,10 @@ class CallsScreen(ModeScreen):
         if isinstance(exc, CallErrors):
             self._show_errors(exc.by_field())
             return
-        message = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
-        if isinstance(exc, ShiftdeskError) and getattr(exc, "field", None) in FIELDS:
-            self._show_errors({exc.field: message})  # type: ignore[attr-defined]
+        message = error_text(exc)
+        field = getattr(exc, "field", None) if isinstance(exc, ShiftdeskError) else None
+        if field in FIELDS:
+            self._show_errors({field: message})
             return
         confirmation = self.query_one("#confirmation", Static)
         confirmation.add_class("-error")
@@ -744,8 +745,8 @@ class CallsScreen(ModeScreen):
         for row, messages in rows.items():
             text = " · ".join(messages)
             self._row_errors[row] = text
-            for line in self.query(f"#err-{row}"):
-                line.update("⚠ " + text)  # type: ignore[attr-defined]
+            for line in self.query(f"#err-{row}").results(Static):
+                line.update("⚠ " + text)
                 line.add_class("-shown")
         confirmation = self.query_one("#confirmation", Static)
         confirmation.add_class("-error")
@@ -795,8 +796,8 @@ class CallsScreen(ModeScreen):
         self.query_one("#priority", KeyChoice).set_value("normal")
         self.query_one("#trade", KeyChoice).set_value(None)
         self.query_one("#level", KeyChoice).set_value("general")
-        for found in self.query("#cause_class"):
-            found.set_value(None)  # type: ignore[attr-defined]
+        for found in self.query("#cause_class").results(KeyChoice):
+            found.set_value(None)
         for wid, value in (
             ("outside", False),
             ("in_home", True),

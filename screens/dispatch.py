@@ -100,7 +100,7 @@ class DispatchScreen(ModeScreen):
 
     @property
     def feed(self) -> DispatchFeed:
-        return self.app.dispatch_feed  # type: ignore[attr-defined]
+        return self.shiftdesk.dispatch_feed
 
     @property
     def board(self) -> OrderList:
@@ -109,7 +109,7 @@ class DispatchScreen(ModeScreen):
     def on_mount(self) -> None:
         board = self.board
         board.labels = label
-        board.warn = warn_delta(self.app.settings)  # type: ignore[attr-defined]
+        board.warn = warn_delta(self.shiftdesk.settings)
         board.focus()
         self.feed.subscribe(self._on_feed)
         self._rebuild()
@@ -232,7 +232,7 @@ class DispatchScreen(ModeScreen):
     # ------------------------------------------------------------------ helpers
 
     def _site_id(self) -> int:
-        site = self.app.site  # type: ignore[attr-defined]
+        site = self.shiftdesk.site
         return int(site.id) if site is not None and site.id is not None else 0
 
     def _checked(self, action: str) -> BoardRow | None:
@@ -269,7 +269,7 @@ class DispatchScreen(ModeScreen):
         self.feed.refresh_now()
 
     def _write(self, fn: Any) -> None:
-        self.app.run_db(fn, self._done, write=True, error=self._failed)  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(fn, self._done, write=True, error=self._failed)
 
     # ------------------------------------------------------------------ actions
 
@@ -277,7 +277,7 @@ class DispatchScreen(ModeScreen):
         row = self._checked("dispatch")
         if row is None:
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         site_id = self._site_id()
 
         def save(session: Session, value: DispatchInput, version: int) -> WorkOrder:
@@ -358,7 +358,7 @@ class DispatchScreen(ModeScreen):
         )
 
     def action_complete(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         self._text_action(
             "complete",
             "result",
@@ -398,7 +398,7 @@ class DispatchScreen(ModeScreen):
         row = self._checked("callback")
         if row is None:
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         if in_quiet_period(utcnow(), settings):
             cb = settings.callbacks
             self.notify(
@@ -431,12 +431,12 @@ class DispatchScreen(ModeScreen):
         )
 
     def action_rained(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         site_id = self._site_id()
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.run_db(  # type: ignore[attr-defined]
+                self.shiftdesk.run_db(
                     lambda s: wo.mark_rained(s, site_id=site_id, settings=settings),
                     lambda n: self.notify(t("dispatch.cli.rained", count=n), timeout=4),
                     write=True,
@@ -449,7 +449,7 @@ class DispatchScreen(ModeScreen):
         row = self._row()
         if row is None:
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         self.app.push_screen(
             ClocksDialog(
                 row,
@@ -464,7 +464,7 @@ class DispatchScreen(ModeScreen):
     # ------------------------------------------------------------------ filters
 
     def action_filter(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.shiftdesk.settings
         assignees = sorted({fr.row.assignee for fr in self.feed.rows.values() if fr.row.assignee})
         self.app.push_screen(
             FilterDialog(

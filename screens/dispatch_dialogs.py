@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static
 
+from screens.access import AppAccess
 from screens.i18n import TranslatedBindings
 from shiftdesk.clocks import Clock, ClockState
 from shiftdesk.errors import ConflictError, ShiftdeskError, ValidationError
@@ -45,7 +46,7 @@ DIALOG_CSS = """
 """
 
 
-class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
+class ActionDialog(AppAccess, TranslatedBindings, ModalScreen[Any], Generic[V]):
     """Title, fields, an error line and Save/Cancel. ``save(session, value, version)``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,7 +98,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
         self.saving = True
         self.show_error(t("dispatch.dialog.saving"))
         version = self.version
-        self.app.run_db(  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(
             lambda s: self.save(s, value, version),
             self._saved,
             write=True,
@@ -117,9 +118,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
                 widget.focus()
         if isinstance(exc, ConflictError):
             # take the other terminal's version: a second Save applies this input on top
-            self.app.run_db(  # type: ignore[attr-defined]
-                lambda s: get_order(s, self.order.id).version, self._reloaded
-            )
+            self.shiftdesk.run_db(lambda s: get_order(s, self.order.id).version, self._reloaded)
 
     def _reloaded(self, version: int) -> None:
         self.version = version

@@ -37,6 +37,7 @@ from screens.widgets.keychoice import KeyChoice
 from screens.widgets.lookup import ResidentLookup
 from shiftdesk import notify, parcels, slips
 from shiftdesk.carriers import CARRIERS, INTERNATIONAL, recognise
+from shiftdesk.config import Settings
 from shiftdesk.db import read_session
 from shiftdesk.errors import ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
@@ -141,8 +142,8 @@ class ParcelsScreen(ModeScreen):
         self.last_saved: parcels.CheckInResult | None = None
 
     @property
-    def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
+    def settings(self) -> Settings:
+        return self.shiftdesk.settings
 
     # ------------------------------------------------------------------ layout
 
