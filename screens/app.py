@@ -47,7 +47,7 @@ MODE_SCREENS = {
     "handover": ("screens.handover", "HandoverScreen"),
     "calls": ("screens.calls", "CallsScreen"),
     "dispatch": ("screens.dispatch", "DispatchScreen"),
-    "parcels": ("screens.parcels", "ParcelsScreen"),
+    "parcels": ("screens.parcels.screen", "ParcelsScreen"),
 }
 FIRST_MODE = "handover"
 

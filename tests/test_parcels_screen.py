@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from screens.app import ShiftdeskApp
 from screens.parcels import ParcelsScreen
-from screens.parcels_dialogs import ContactDialog, PickupDialog, ReasonDialog
+from screens.parcels.dialogs import ContactDialog, PickupDialog, ReasonDialog
 from shiftdesk import parcels
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, read_session, transact
