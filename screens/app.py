@@ -44,9 +44,9 @@ T = TypeVar("T")
 MODE_KEYS = {"handover": "f1", "calls": "f2", "dispatch": "f3", "parcels": "f4"}
 #: mode -> (module, class) of its screen, imported on first use (see the module docstring)
 MODE_SCREENS = {
-    "handover": ("screens.handover", "HandoverScreen"),
+    "handover": ("screens.handover.screen", "HandoverScreen"),
     "calls": ("screens.calls", "CallsScreen"),
-    "dispatch": ("screens.dispatch", "DispatchScreen"),
+    "dispatch": ("screens.dispatch.screen", "DispatchScreen"),
     "parcels": ("screens.parcels.screen", "ParcelsScreen"),
 }
 FIRST_MODE = "handover"

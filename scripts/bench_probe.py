@@ -216,7 +216,7 @@ def probe_session(args: argparse.Namespace) -> None:
     async def pilot_fn(pilot: Any) -> None:
         from textual import events
 
-        from screens.dispatch_list import OrderList
+        from screens.dispatch.board import OrderList
         from screens.signin import SignInScreen
 
         app = pilot.app

@@ -20,14 +20,14 @@ from textual.worker import WorkerCancelled
 
 from screens.app import ShiftdeskApp
 from screens.dispatch import DispatchScreen
-from screens.dispatch_dialogs import (
+from screens.dispatch.board import OrderList
+from screens.dispatch.dialogs import (
     CallbackDialog,
     ClocksDialog,
     DispatchDialog,
     FilterDialog,
     TextDialog,
 )
-from screens.dispatch_list import OrderList
 from screens.signin import ConfirmScreen
 from shiftdesk import workorders as wo
 from shiftdesk.config import Settings
@@ -321,7 +321,7 @@ def countdown_style(board: OrderList, order_id: int) -> Any:
 
 
 def board_countdown_text(board: OrderList, order_id: int) -> str:
-    from screens.dispatch_list import board_countdown
+    from screens.dispatch.board import board_countdown
 
     clock = board.rows[order_id].next
     assert clock is not None

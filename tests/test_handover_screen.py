@@ -14,7 +14,7 @@ from sqlmodel import select
 from textual.widgets import DataTable, Input, TabbedContent
 
 from screens.handover import HandoverScreen
-from screens.handover_dialogs import (
+from screens.handover.dialogs import (
     BlockedDialog,
     CredentialsDialog,
     EntryDialog,

@@ -18,7 +18,8 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from screens.base import ModeScreen
-from screens.dispatch_dialogs import (
+from screens.dispatch.board import OrderList, fit, header_line
+from screens.dispatch.dialogs import (
     BoardFilter,
     CallbackDialog,
     CallbackInput,
@@ -28,7 +29,6 @@ from screens.dispatch_dialogs import (
     FilterDialog,
     TextDialog,
 )
-from screens.dispatch_list import OrderList, fit, header_line
 from screens.live import DispatchFeed
 from screens.signin import ConfirmScreen
 from shiftdesk import workorders as wo

@@ -304,7 +304,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from datetime import timedelta
 
-        from screens.dispatch_list import board_countdown
+        from screens.dispatch.board import board_countdown
         from shiftdesk.workorders import breach_key
 
         o = self.order
