@@ -45,7 +45,7 @@ MODE_KEYS = {"handover": "f1", "calls": "f2", "dispatch": "f3", "parcels": "f4"}
 #: mode -> (module, class) of its screen, imported on first use (see the module docstring)
 MODE_SCREENS = {
     "handover": ("screens.handover.screen", "HandoverScreen"),
-    "calls": ("screens.calls", "CallsScreen"),
+    "calls": ("screens.calls.screen", "CallsScreen"),
     "dispatch": ("screens.dispatch.screen", "DispatchScreen"),
     "parcels": ("screens.parcels.screen", "ParcelsScreen"),
 }

@@ -18,7 +18,7 @@ from sqlmodel import select
 from textual.widgets import DataTable, Input
 
 from screens.calls import CallsScreen
-from screens.calls_detail import CallDetailScreen
+from screens.calls.detail import CallDetailScreen
 from screens.signin import ConfirmScreen
 from screens.widgets.keychoice import KeyChoice
 from shiftdesk.config import Settings
