@@ -16,13 +16,12 @@ from textual.widgets import DataTable, Input, TabbedContent
 from screens.handover import HandoverScreen
 from screens.handover.dialogs import (
     BlockedDialog,
-    CredentialsDialog,
     EntryDialog,
     ParcelCountDialog,
     PrepareDialog,
-    SignDialog,
     TextDialog,
 )
+from screens.handover.signing import CredentialsDialog, SignDialog
 from screens.widgets.statusbar import StatusBar
 from shiftdesk import chain, handover
 from shiftdesk.config import Settings

@@ -15,12 +15,11 @@ from textual.widgets import DataTable
 
 from screens.handover.dialogs import (
     BlockedDialog,
-    CredentialsDialog,
     ParcelCountDialog,
     PrepareDialog,
-    SignDialog,
     TextDialog,
 )
+from screens.handover.signing import CredentialsDialog, SignDialog
 from screens.handover.tables import HandoverTables, T
 from shiftdesk import handover
 from shiftdesk.db import Actor
