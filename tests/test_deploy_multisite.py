@@ -593,7 +593,7 @@ async def test_the_app_at_a_site_shows_its_own_board(world: World) -> None:
     from screens.dispatch import DispatchScreen
     from screens.dispatch.board import OrderList
     from screens.signin import SignInScreen
-    from tests.uihelpers import build_app
+    from tests.pilot import build_app
 
     code = CODES[1]
     data = world.sites[code]
