@@ -15,6 +15,7 @@ import importlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import PurePath
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -70,7 +71,14 @@ def preload_mode_screens() -> None:
 
 
 class ShiftdeskApp(TranslatedBindings, App[None]):
-    CSS_PATH = "app.tcss"
+    #: app-wide styles and the dialogs' (each family's beside its dialogs.py)
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        "dialogs.tcss",
+        "handover/dialogs.tcss",
+        "parcels/dialogs.tcss",
+        "dispatch/dialogs.tcss",
+    ]
     TITLE = "shiftdesk"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         mode: mode_screen(mode) for mode in MODE_SCREENS

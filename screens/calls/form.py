@@ -42,8 +42,8 @@ class CallForm(CallsLayout):
         """Set an input from code; its Changed message is not taken as typing."""
         widget = self.query_one(f"#{wid}", Input)
         if widget.value != value:
-            self._programmatic[wid] = value
-            widget.value = value
+            with widget.prevent(Input.Changed):
+                widget.value = value
 
     def _reset_received(self) -> None:
         self._received_auto = utcnow()
@@ -82,31 +82,27 @@ class CallForm(CallsLayout):
 
     # ------------------------------------------------------------------ typing
 
-    @on(Input.Changed)
-    def _input_changed(self, event: Input.Changed) -> None:
-        wid = event.input.id or ""
-        if wid == "search":
-            return
-        if wid == "lookup-input":
-            if not event.input.has_focus:
-                return  # cleared by code
+    # Changes made by code are sent under ``prevent(Input.Changed)`` (``_set_input``); an
+    # input without focus changed by code too (an initial value): neither is typing.
+
+    @on(Input.Changed, "#lookup-input")
+    def _caller_typed(self, event: Input.Changed) -> None:
+        if event.input.has_focus:
             self._touched()
             self._clear_error_for("caller")
-            return
-        if self._programmatic.get(wid) == event.value:
-            del self._programmatic[wid]
-            return
-        self._programmatic.pop(wid, None)
-        if not event.input.has_focus:
-            return  # an initial value or a change made by code, not typing
-        if wid == "received":
+
+    @on(Input.Changed, "#received")
+    def _received_typed(self, event: Input.Changed) -> None:
+        if event.input.has_focus:
             instant, _edited, error = self._received_value()
             self._show_night(instant if error is None else None)
-            if self._pristine:
-                self._pristine = False
-            return
-        self._touched()
-        self._clear_error_for(wid)
+            self._pristine = False
+
+    @on(Input.Changed, ".form-field")
+    def _field_typed(self, event: Input.Changed) -> None:
+        if event.input.has_focus:
+            self._touched()
+            self._clear_error_for(event.input.id or "")
 
     @on(KeyChoice.Changed)
     def _choice_changed(self, event: KeyChoice.Changed) -> None:

@@ -40,7 +40,6 @@ class CallsLayout(ModeScreen):
         self._pristine = True
         self._received_auto: datetime = utcnow()
         self._received_text_auto = ""
-        self._programmatic: dict[str, str] = {}
         self._hit: LookupHit | None = None
         self._saving = False
         self._row_errors: dict[str, str] = {}
@@ -187,8 +186,14 @@ class CallsLayout(ModeScreen):
         yield Static("", id=f"err-{name}", classes="field-error")
 
     def _input(self, wid: str, placeholder: str, max_length: int, value: str = "") -> Input:
+        """A text field of the form (``.form-field``: typing in it clears its error)."""
         return Input(
-            value=value, placeholder=placeholder, id=wid, max_length=max_length, compact=True
+            value=value,
+            placeholder=placeholder,
+            id=wid,
+            max_length=max_length,
+            compact=True,
+            classes="form-field" if wid != "received" else "",
         )
 
     def _level_choice(self, scheme: str) -> KeyChoice:

@@ -52,42 +52,7 @@ class CallsScreen(CallSaving):
         Binding("ctrl+n", "show_form", "calls.binding.new", id="calls.new"),
     ]
 
-    DEFAULT_CSS = """
-    CallsScreen #calls-body { height: 1fr; }
-    CallsScreen #switcher { width: 1fr; height: 1fr; }
-    CallsScreen #form-pane { height: 1fr; padding: 0 1; }
-    CallsScreen .row { height: auto; width: 1fr; }
-    CallsScreen .row > .label { width: 10; padding: 0 1 0 0; color: $text-muted; }
-    CallsScreen .row > .label2 { width: auto; padding: 0 1; color: $text-muted; }
-    CallsScreen Input { height: 1; border: none; padding: 0 1; background: $boost; }
-    CallsScreen Input:focus { background: $primary 25%; }
-    CallsScreen Input.-invalid { background: $error 25%; }
-    CallsScreen ResidentLookup > Input { height: 1; border: none; }
-    CallsScreen Checkbox { height: 1; border: none; padding: 0 1; background: transparent; }
-    CallsScreen Checkbox:focus { background: $primary 25%; }
-    CallsScreen #name { width: 1fr; }
-    CallsScreen #phone { width: 18; }
-    CallsScreen #complainants { width: 6; }
-    CallsScreen #department { width: 1fr; }
-    CallsScreen #received { width: 18; }
-    CallsScreen #unit-shown { width: 12; padding: 0 1; }
-    CallsScreen #night { width: 1fr; padding: 0 1; color: $warning; }
-    CallsScreen .field-error { color: $error; height: auto; padding-left: 10; display: none; }
-    CallsScreen .field-error.-shown { display: block; }
-    CallsScreen #confirmation { height: auto; color: $success; text-style: bold; }
-    CallsScreen #confirmation.-error { color: $error; }
-    CallsScreen .repair-only, CallsScreen .complaint-only { display: none; }
-    CallsScreen #form-pane.-repair .repair-only { display: block; }
-    CallsScreen #form-pane.-complaint .complaint-only { display: block; }
-    CallsScreen #history {
-        width: 30; height: 1fr; display: none; border-left: solid $primary; padding: 0 1;
-    }
-    CallsScreen #history.-shown { display: block; }
-    CallsScreen #list-pane { height: 1fr; }
-    CallsScreen #search { margin: 0 1; }
-    CallsScreen #list-info { height: 1; padding: 0 1; color: $text-muted; }
-    CallsScreen DataTable { height: 1fr; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def on_mount(self) -> None:
         table = self.query_one("#calls-table", DataTable)

@@ -74,13 +74,7 @@ class DispatchScreen(ModeScreen):
         Binding("escape", "leave_search", show=False),
     ]
 
-    DEFAULT_CSS = """
-    DispatchScreen #board-top { height: 1; }
-    DispatchScreen #search { width: 1fr; max-width: 40; }
-    DispatchScreen #board-counts { width: 1fr; padding: 0 1; color: $text-muted; }
-    DispatchScreen #board-header { height: 1; background: $boost; text-style: bold; }
-    DispatchScreen #board-detail { height: 2; background: $boost; padding: 0 1; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,43 +15,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from screens.access import AppAccess
+from screens.dialogs import FormDialog
 from screens.errors import error_text
-from screens.i18n import TranslatedBindings
 from shiftdesk import handover
 from shiftdesk.db import Actor
 from shiftdesk.errors import ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
 from shiftdesk.security import actor_for, authenticate
 
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 76; max-width: 100%; height: auto; max-height: 100%;
-    padding: 0 1; border: thick $accent; background: $surface;
-}}
-{name} .dialog-title {{ text-style: bold; width: 100%; margin-bottom: 1; }}
-{name} .row {{ height: 1; margin-bottom: 0; }}
-{name} .row > Label {{ width: 18; }}
-{name} .row > Input {{ width: 1fr; background: $boost; }}
-{name} .row > Select {{ width: 1fr; }}
-{name} .error {{ color: $error; height: auto; }}
-{name} .hint {{ color: $text-muted; height: auto; }}
-{name} .buttons {{ height: 1; align-horizontal: right; margin-top: 1; }}
-{name} .buttons > Button {{ margin-left: 2; }}
-{name} TextArea {{ height: 6; }}
-{name} VerticalScroll {{ height: auto; max-height: 12; }}
-"""
 
-
-def dialog_css(name: str) -> str:
-    return DIALOG_CSS.format(name=name)
-
-
-class ServiceDialog(AppAccess, TranslatedBindings, ModalScreen[Any]):
+class ServiceDialog(FormDialog[Any]):
     """A dialog whose submit runs ``work`` off the UI thread; errors keep it open."""
 
     BINDINGS = [
@@ -164,8 +139,6 @@ class EntryDialog(ServiceDialog):
 
     Returns the new entry's chain position (``seq``).
     """
-
-    DEFAULT_CSS = dialog_css("EntryDialog")
 
     def __init__(
         self, kind: str, shift_id: int, *, corrects: tuple[int, int, str] | None = None
@@ -292,8 +265,6 @@ class EntryDialog(ServiceDialog):
 class PrepareDialog(ServiceDialog):
     """H-5: the special instructions (特别交待); returns the text, the screen prepares."""
 
-    DEFAULT_CSS = dialog_css("PrepareDialog")
-
     def __init__(self, instructions: str = "") -> None:
         super().__init__()
         self.instructions = instructions
@@ -314,10 +285,9 @@ class PrepareDialog(ServiceDialog):
         self.dismiss(self.query_one(TextArea).text)
 
 
-class BlockedDialog(TranslatedBindings, ModalScreen[bool]):
+class BlockedDialog(FormDialog[bool]):
     """H-6: the important unfinished work that blocks the handover; True asks for override."""
 
-    DEFAULT_CSS = dialog_css("BlockedDialog")
     BINDINGS = [
         Binding("escape", "answer(False)", "common.cancel", id="handover.blocked.cancel"),
         Binding("o", "answer(True)", "handover.binding.override", id="handover.blocked.override"),
@@ -353,8 +323,6 @@ class BlockedDialog(TranslatedBindings, ModalScreen[bool]):
 
 class ParcelCountDialog(ServiceDialog):
     """H-12: the incoming operator counts the waiting items shelf by shelf."""
-
-    DEFAULT_CSS = dialog_css("ParcelCountDialog")
 
     def __init__(
         self, shift_id: int, incoming: Actor, expected: dict[str, int], shelves: list[str]
@@ -422,8 +390,6 @@ class ParcelCountDialog(ServiceDialog):
 
 class TextDialog(ServiceDialog):
     """One line of text (a question, an answer), saved by ``save(text)`` as ``actor``."""
-
-    DEFAULT_CSS = dialog_css("TextDialog")
 
     def __init__(
         self, title: str, hint: str, actor: Actor, save: Callable[[str], Callable[[Session], Any]]

@@ -64,17 +64,7 @@ class HandoverScreen(SignOff):
         Binding("f5", "refresh", "handover.binding.refresh", id="handover.refresh", show=False),
     ]
 
-    DEFAULT_CSS = """
-    HandoverScreen #shift-info { height: 1; padding: 0 1; background: $boost; }
-    HandoverScreen TabbedContent { height: 1fr; }
-    HandoverScreen TabPane { padding: 0; height: 1fr; }
-    HandoverScreen DataTable { height: 1fr; }
-    HandoverScreen .detail {
-        height: 3; padding: 0 1; border-top: solid $primary-darken-2; color: $text;
-    }
-    HandoverScreen #handover-status { height: auto; max-height: 2; padding: 0 1; }
-    HandoverScreen #countersign-help { height: 1; padding: 0 1; color: $text-muted; }
-    """
+    CSS_PATH = "screen.tcss"
 
     # -------------------------------------------------------------------- layout
 

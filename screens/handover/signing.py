@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from screens.handover.dialogs import ServiceDialog, _row, dialog_css
+from screens.handover.dialogs import ServiceDialog, _row
 from shiftdesk import handover
 from shiftdesk.db import Actor
 from shiftdesk.errors import PermissionDenied, ShiftdeskError
@@ -26,8 +26,6 @@ class CredentialsDialog(ServiceDialog):
     ``then(actor, reason)`` gives the write to run as that person; the service checks
     their role. Returns ``(actor, result)``.
     """
-
-    DEFAULT_CSS = dialog_css("CredentialsDialog")
 
     def __init__(
         self,
@@ -105,8 +103,6 @@ class SignDialog(ServiceDialog):
 
     Returns ``(incoming_actor, next_shift)``.
     """
-
-    DEFAULT_CSS = dialog_css("SignDialog")
 
     def __init__(self, shift_id: int, outgoing_name: str, incoming_name: str) -> None:
         super().__init__()

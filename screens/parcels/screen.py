@@ -50,40 +50,7 @@ class ParcelsScreen(ParcelsPart, ModeScreen):
         Binding("escape", "clear", "parcels.binding.clear", id="parcels.clear", show=False),
     ]
 
-    DEFAULT_CSS = """
-    ParcelsScreen #tabs { height: 1; padding: 0 1; background: $boost; }
-    ParcelsScreen #panes { height: 1fr; }
-    ParcelsScreen #checkin { height: 1fr; padding: 0 1; }
-    ParcelsScreen .row { height: auto; width: 1fr; }
-    ParcelsScreen .row > .label { width: 10; padding: 0 1 0 0; color: $text-muted; }
-    ParcelsScreen .row > .label2 { width: auto; padding: 0 1; color: $text-muted; }
-    ParcelsScreen Input { height: 1; border: none; padding: 0 1; background: $boost; }
-    ParcelsScreen Input:focus { background: $primary 25%; }
-    ParcelsScreen Input.-invalid { background: $error 25%; }
-    ParcelsScreen ResidentLookup > Input { height: 1; border: none; }
-    ParcelsScreen Checkbox { height: 1; border: none; padding: 0 1; background: transparent; }
-    ParcelsScreen Checkbox:focus { background: $primary 25%; }
-    ParcelsScreen #tracking { width: 1fr; }
-    ParcelsScreen #carrier { width: 20; }
-    ParcelsScreen #recipient { width: 1fr; }
-    ParcelsScreen #shelf { width: 1fr; }
-    ParcelsScreen #pieces { width: 5; }
-    ParcelsScreen #damage-note { width: 1fr; }
-    ParcelsScreen #marks { height: auto; padding-left: 10; color: $warning; }
-    ParcelsScreen #ci-message { height: auto; min-height: 1; text-style: bold; }
-    ParcelsScreen #ci-message.-ok { color: $success; }
-    ParcelsScreen #ci-message.-error { color: $error; }
-    ParcelsScreen #outbox { height: auto; color: $warning; }
-    ParcelsScreen #unit-title { height: 1; color: $text-muted; }
-    ParcelsScreen #unit-table { height: 1fr; min-height: 3; }
-    ParcelsScreen #pickup, ParcelsScreen #overdue { height: 1fr; padding: 0 1; }
-    ParcelsScreen #find { width: 1fr; }
-    ParcelsScreen .info { height: auto; color: $text-muted; }
-    ParcelsScreen .message { height: auto; min-height: 1; text-style: bold; }
-    ParcelsScreen .message.-ok { color: $success; }
-    ParcelsScreen .message.-error { color: $error; }
-    ParcelsScreen #pick-table, ParcelsScreen #overdue-table { height: 1fr; }
-    """
+    CSS_PATH = "screen.tcss"
 
     def __init__(self) -> None:
         super().__init__()

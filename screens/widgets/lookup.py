@@ -130,7 +130,6 @@ class ResidentLookup(TranslatedBindings, Widget):
         self.chosen: LookupHit | None = None
         self._hits: list[LookupHit] = []
         self._enter_pending = False
-        self._programmatic: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -169,8 +168,8 @@ class ResidentLookup(TranslatedBindings, Widget):
         self._enter_pending = False
         self._show([])
         if self.input.value:
-            self._programmatic = ""
-            self.input.value = ""
+            with self.input.prevent(Input.Changed):
+                self.input.value = ""
         if had_choice:
             self.post_message(self.Cleared(self))
 
@@ -179,8 +178,8 @@ class ResidentLookup(TranslatedBindings, Widget):
         self._enter_pending = False
         self._show([])
         label = hit.label() if hit.resident_id is not None else hit.unit_code
-        self._programmatic = label
-        self.input.value = label
+        with self.input.prevent(Input.Changed):
+            self.input.value = label
         self.input.cursor_position = len(label)
         self.post_message(self.Chosen(self, hit))
 
@@ -188,10 +187,6 @@ class ResidentLookup(TranslatedBindings, Widget):
 
     @on(Input.Changed, "#lookup-input")
     def _changed(self, event: Input.Changed) -> None:
-        if self._programmatic is not None and event.value == self._programmatic:
-            self._programmatic = None
-            return
-        self._programmatic = None
         if self.chosen is not None:
             self.chosen = None
             self.post_message(self.Cleared(self))
