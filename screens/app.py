@@ -15,6 +15,7 @@ import importlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import PurePath
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -23,8 +24,9 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
-from screens.errors import ErrorScreen
+from screens.errors import ErrorScreen, error_text
 from screens.i18n import TranslatedBindings
 from screens.live import DispatchFeed
 from screens.signin import SignInScreen
@@ -32,7 +34,6 @@ from screens.widgets.scan import ScanDetector
 from screens.widgets.statusbar import StatusBar
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, Actor, Checkpointer, defer_checkpoints, read_session, transact
-from shiftdesk.errors import ShiftdeskError
 from shiftdesk.failures import EnvironmentFailure, environment_failure
 from shiftdesk.i18n import set_locale, t
 from shiftdesk.models import Operator, Site
@@ -44,10 +45,10 @@ T = TypeVar("T")
 MODE_KEYS = {"handover": "f1", "calls": "f2", "dispatch": "f3", "parcels": "f4"}
 #: mode -> (module, class) of its screen, imported on first use (see the module docstring)
 MODE_SCREENS = {
-    "handover": ("screens.handover", "HandoverScreen"),
-    "calls": ("screens.calls", "CallsScreen"),
-    "dispatch": ("screens.dispatch", "DispatchScreen"),
-    "parcels": ("screens.parcels", "ParcelsScreen"),
+    "handover": ("screens.handover.screen", "HandoverScreen"),
+    "calls": ("screens.calls.screen", "CallsScreen"),
+    "dispatch": ("screens.dispatch.screen", "DispatchScreen"),
+    "parcels": ("screens.parcels.screen", "ParcelsScreen"),
 }
 FIRST_MODE = "handover"
 
@@ -70,7 +71,14 @@ def preload_mode_screens() -> None:
 
 
 class ShiftdeskApp(TranslatedBindings, App[None]):
-    CSS_PATH = "app.tcss"
+    #: app-wide styles and the dialogs' (each family's beside its dialogs.py)
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        "dialogs.tcss",
+        "handover/dialogs.tcss",
+        "parcels/dialogs.tcss",
+        "dispatch/dialogs.tcss",
+    ]
     TITLE = "shiftdesk"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         mode: mode_screen(mode) for mode in MODE_SCREENS
@@ -104,7 +112,7 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         #: issue 5: a barcode scan on any screen opens parcel check-in (screens/widgets/scan.py)
         self.scan_detector = ScanDetector.from_settings(settings)
         #: open work orders, live on every terminal, and the breach alarm (screens/live.py)
-        self.dispatch_feed = DispatchFeed(self)
+        self.dispatch_feed = DispatchFeed(self, engine, settings)
 
     # -------------------------------------------------------------------- start-up
 
@@ -128,6 +136,15 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
 
     def _site_loaded(self, site: Site) -> None:
         self.site = site
+        self._start_feed()
+
+    def _start_feed(self) -> None:
+        """The feed runs once someone has signed in and the site is known."""
+        if self.operator is not None and self.site is not None:
+            self.dispatch_feed.start(self.site)
+
+    def on_unmount(self) -> None:
+        self.dispatch_feed.stop()
 
     def _ask_sign_in(self, message: str = "") -> None:
         self._locked = True
@@ -148,7 +165,7 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
             self.switch_mode(FIRST_MODE)
         self.refresh_status()
         self.notify(t("signin.welcome", name=operator.label), timeout=3)
-        self.dispatch_feed.start()
+        self._start_feed()
 
     # -------------------------------------------------------------------- shared services
 
@@ -161,25 +178,53 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
         error: Callable[[Exception], Any] | None = None,
         group: str = "db",
         exclusive: bool = False,
+        actor: Actor | None = None,
     ) -> None:
         """Run ``fn(session)`` in a thread worker and hand the result to ``done`` on the UI thread.
 
         Writes go through ``transact`` (retry on lock contention, commit before ``done``), so
-        a save is acknowledged only once it is on disk. Errors go to ``error`` or a
-        notification: the app never shows a traceback for a database problem.
+        a save is acknowledged only once it is on disk. ``actor``: whom the write is recorded
+        under when it is not the signed-in operator (the incoming operator acknowledging a
+        handover, a supervisor's override). Errors as in ``run_task``.
+        """
+        engine, who = self.engine, actor or self.actor
+
+        def work() -> T:
+            if write:
+                return transact(engine, fn, actor=who)
+            with read_session(engine, who) as session:
+                return fn(session)
+
+        self.run_task(work, done, error=error, group=group, exclusive=exclusive)
+
+    def run_task(
+        self,
+        fn: Callable[[], T],
+        done: Callable[[T], Any] | None = None,
+        *,
+        error: Callable[[Exception], Any] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+    ) -> None:
+        """The one way the UI does work off its thread (``run_db`` is the database flavour).
+
+        ``fn()`` runs in a thread worker owned by the app (so a dialog that closes while it
+        runs does not cancel it); ``done(result)`` runs on the UI thread. ``exclusive``: a
+        newer run of the same ``group`` cancels this one, and a cancelled run's result is
+        dropped (the search that the operator has typed past). Every exception goes to
+        ``_db_failed`` on the UI thread: a broken environment opens the error dialog, then
+        ``error`` (or a notification) says what failed. Never a traceback.
         """
 
         def work() -> None:
+            worker = get_current_worker()
             try:
-                if write:
-                    result = transact(self.engine, fn, actor=self.actor)
-                else:
-                    with read_session(self.engine, self.actor) as session:
-                        result = fn(session)
+                result = fn()
             except Exception as exc:  # reported on the UI thread, never a crash
-                self.call_from_thread(self._db_failed, exc, error)
+                if not worker.is_cancelled:
+                    self.call_from_thread(self._db_failed, exc, error)
                 return
-            if done is not None:
+            if done is not None and not worker.is_cancelled:
                 self.call_from_thread(done, result)
 
         self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
@@ -197,8 +242,9 @@ class ShiftdeskApp(TranslatedBindings, App[None]):
             return
         if failure is not None:
             return
-        detail = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
-        self.notify(t("error.database", detail=detail), title=t("error.title"), severity="error")
+        self.notify(
+            t("error.database", detail=error_text(exc)), title=t("error.title"), severity="error"
+        )
 
     def refresh_status(self) -> None:
         for bar in self.screen.query(StatusBar):

@@ -7,13 +7,17 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from screens.access import AppAccess
 from screens.i18n import TranslatedBindings
 from screens.widgets.statusbar import StatusBar
 from shiftdesk.i18n import t
 
 
-class ModeScreen(TranslatedBindings, Screen[None]):
-    """A top-level screen (one per mode). Subclasses set TITLE_KEY and compose_body()."""
+class ModeScreen(AppAccess, TranslatedBindings, Screen[None]):
+    """A top-level screen (one per mode). Subclasses set TITLE_KEY and compose_body().
+
+    ``self.shiftdesk`` is the typed app (settings, engine, site, operator, ``run_db``).
+    """
 
     TITLE_KEY = "app.title"
 

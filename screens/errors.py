@@ -17,8 +17,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from screens.i18n import TranslatedBindings
+from shiftdesk.errors import ShiftdeskError
 from shiftdesk.failures import Failure
 from shiftdesk.i18n import set_locale, t
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for the operator: a refusal's own message, else the error's first line."""
+    if isinstance(exc, ShiftdeskError):
+        return exc.message
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class ErrorScreen(TranslatedBindings, ModalScreen[None]):

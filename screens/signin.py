@@ -9,8 +9,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from screens.access import shiftdesk_of
+from screens.errors import error_text
 from screens.i18n import TranslatedBindings
-from shiftdesk.errors import ShiftdeskError
 from shiftdesk.i18n import t
 from shiftdesk.models import Operator
 from shiftdesk.security import authenticate
@@ -40,7 +41,7 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
         self.message = message
 
     def compose(self) -> ComposeResult:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = shiftdesk_of(self).settings
         with Vertical():
             yield Static(t("signin.title"), classes="title")
             yield Label(t("signin.subtitle", site=settings.site.name))
@@ -72,29 +73,26 @@ class SignInScreen(TranslatedBindings, ModalScreen[Operator]):
         self._check(name, pin)
 
     def _check(self, name: str, pin: str) -> None:
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
-        engine = app.engine  # type: ignore[attr-defined]
+        app = shiftdesk_of(self)
+        settings, engine = app.settings, app.engine
 
-        def work() -> None:
+        def check() -> Operator:
             sec = settings.security
-            try:
-                operator = authenticate(
-                    engine,
-                    name,
-                    pin,
-                    lockout_attempts=sec.lockout_attempts,
-                    lockout_minutes=sec.lockout_minutes,
-                    site_code=settings.site.code,  # this terminal's site only (§1)
-                )
-            except ShiftdeskError as err:
-                app.call_from_thread(self._show_error, err.message)
-                return
-            app.call_from_thread(self.dismiss, operator)
+            return authenticate(
+                engine,
+                name,
+                pin,
+                lockout_attempts=sec.lockout_attempts,
+                lockout_minutes=sec.lockout_minutes,
+                site_code=settings.site.code,  # this terminal's site only (§1)
+            )
 
         # The app owns the worker, not this dialog: the dialog is removed while the worker is
         # still finishing (it dismisses it), and a removed widget cancels its own workers.
-        app.run_worker(work, thread=True, exclusive=True, group="signin", exit_on_error=False)
+        app.run_task(check, self.dismiss, error=self._refused, group="signin", exclusive=True)
+
+    def _refused(self, exc: Exception) -> None:
+        self._show_error(error_text(exc))
 
     def _show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(message)

@@ -95,7 +95,7 @@ async def run(url: str, orders: int, moves: int, size: tuple[int, int]) -> None:
     from textual import events
 
     from screens.app import make_app
-    from screens.dispatch_list import OrderList
+    from screens.dispatch.board import OrderList
     from shiftdesk.config import load_settings
     from shiftdesk.db import make_engine, transact
     from shiftdesk.models import WorkOrder

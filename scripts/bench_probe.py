@@ -173,7 +173,7 @@ def _watch_feed(app: Any) -> asyncio.Event:
 def _watch_query() -> None:
     """Stamp ``feed_queried`` when the feed's first query has returned its rows (before
     their clocks are judged and the board's structures merged: ``feed_loaded``)."""
-    import screens.live as live
+    import shiftdesk.board as live
 
     original = live.load_rows
 
@@ -217,7 +217,7 @@ def probe_session(args: argparse.Namespace) -> None:
     async def pilot_fn(pilot: Any) -> None:
         from textual import events
 
-        from screens.dispatch_list import OrderList
+        from screens.dispatch.board import OrderList
         from screens.signin import SignInScreen
 
         app = pilot.app
@@ -269,8 +269,8 @@ def probe_session(args: argparse.Namespace) -> None:
 
 
 async def _live_refresh(app: Any, board: Any, frames: Any) -> dict[str, Any]:
-    import screens.live as live
-    from screens.live import FeedUpdate
+    import shiftdesk.board as live
+    from shiftdesk.board import FeedUpdate
 
     read_sizes: list[Any] = []
     original = live.load_rows

@@ -21,7 +21,7 @@ import time_machine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from screens.app import make_app
-from screens.dispatch_list import OrderList
+from screens.dispatch.board import OrderList
 from shiftdesk.config import load_settings
 from shiftdesk.db import make_engine
 from shiftdesk.demo import base

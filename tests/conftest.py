@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -41,6 +42,9 @@ def pytest_report_header() -> str | None:
     shift = os.environ.get(clockshift.ENV)
     return f"wall clock moved by {shift} ({clockshift.ENV})" if shift else None
 
+
+if TYPE_CHECKING:
+    from tests.parcels_helpers import HttpReceiver, SmtpReceiver
 
 #: a fixed instant for frozen-time tests: Sunday 22 Nov 2026, 10:00 in Shanghai
 FROZEN = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -183,3 +187,31 @@ def base_engine(_base_template: Path, tmp_path: Path) -> Iterator[Engine]:
     eng = make_engine(f"sqlite:///{target}")
     yield eng
     eng.dispose()
+
+
+# ---------------------------------------------------------------------------- receivers
+# Notification endpoints on loopback (parcels, emergencies). Here rather than as a
+# ``pytest_plugins`` module, which pytest could not assert-rewrite once imported.
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    from tests.parcels_helpers import HttpReceiver
+
+    receiver = HttpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def smtp_receiver() -> Iterator[SmtpReceiver]:
+    from aiosmtpd.controller import Controller
+
+    from tests.parcels_helpers import SmtpReceiver
+
+    receiver = SmtpReceiver()
+    controller = Controller(receiver, hostname="127.0.0.1", port=receiver.port)
+    controller.start()
+    yield receiver
+    controller.stop()

@@ -11,14 +11,12 @@ import email
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -99,25 +97,6 @@ class SmtpReceiver:
         part = msg.get_body(preferencelist=("plain",))
         assert part is not None
         return str(part.get_content())
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def smtp_receiver() -> Iterator[SmtpReceiver]:
-    from aiosmtpd.controller import Controller
-
-    receiver = SmtpReceiver()
-    controller = Controller(receiver, hostname="127.0.0.1", port=receiver.port)
-    controller.start()
-    yield receiver
-    controller.stop()
 
 
 # ---------------------------------------------------------------------------- a tiny estate

@@ -19,8 +19,7 @@ from shiftdesk.errors import ValidationError
 from shiftdesk.lookup import lookup, normalise_phone, phone_digits, unit_prefix
 from shiftdesk.models import Resident
 from tests.calls_helpers import populate
-from tests.calls_ui import settle, sign_in, type_text
-from tests.uihelpers import build_app
+from tests.pilot import build_app, settle, sign_in, type_text
 
 #: rules that do not depend on the backend run on SQLite only (PostgreSQL setup is slower)
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

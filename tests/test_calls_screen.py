@@ -18,15 +18,14 @@ from sqlmodel import select
 from textual.widgets import DataTable, Input
 
 from screens.calls import CallsScreen
-from screens.calls_detail import CallDetailScreen
+from screens.calls.detail import CallDetailScreen
 from screens.signin import ConfirmScreen
 from screens.widgets.keychoice import KeyChoice
 from shiftdesk.config import Settings
 from shiftdesk.db import read_session
 from shiftdesk.models import AuditEvent, Call, Complaint, Resident, Unit, WorkOrder
-from tests.calls_ui import settle, sign_in, type_text
 from tests.conftest import FROZEN
-from tests.uihelpers import build_app
+from tests.pilot import build_app, settle, sign_in, type_text
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -591,9 +591,9 @@ async def test_the_app_at_a_site_shows_its_own_board(world: World) -> None:
     from textual.worker import WorkerCancelled
 
     from screens.dispatch import DispatchScreen
-    from screens.dispatch_list import OrderList
+    from screens.dispatch.board import OrderList
     from screens.signin import SignInScreen
-    from tests.uihelpers import build_app
+    from tests.pilot import build_app
 
     code = CODES[1]
     data = world.sites[code]

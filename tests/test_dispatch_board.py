@@ -16,18 +16,16 @@ import time_machine
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
-from screens.app import ShiftdeskApp
 from screens.dispatch import DispatchScreen
-from screens.dispatch_dialogs import (
+from screens.dispatch.board import OrderList
+from screens.dispatch.dialogs import (
     CallbackDialog,
     ClocksDialog,
     DispatchDialog,
     FilterDialog,
     TextDialog,
 )
-from screens.dispatch_list import OrderList
 from screens.signin import ConfirmScreen
 from shiftdesk import workorders as wo
 from shiftdesk.config import Settings
@@ -37,7 +35,8 @@ from shiftdesk.models.workorders import BreachAck
 from shiftdesk.sites import get_site
 from shiftdesk.timeutil import utcnow
 from tests.conftest import FROZEN
-from tests.uihelpers import build_app
+from tests.pilot import build_app, drain, sign_in
+from tests.pilot import settle as pilot_settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -86,37 +85,11 @@ def get(engine: Engine, order_id: int) -> WorkOrder:
         return order
 
 
-async def drain(app: ShiftdeskApp) -> None:
-    """Wait for the app's workers; another screen's cancelled exclusive worker is fine."""
-    for _ in range(50):
-        try:
-            await app.workers.wait_for_complete()
-            return
-        except WorkerCancelled:
-            continue
-
-
 async def settle(pilot: Any) -> None:
-    app: ShiftdeskApp = pilot.app
-    await drain(app)
-    await asyncio.wait_for(app.dispatch_feed.refreshed(), 10)
+    """Workers done, then a fresh read of the live feed applied."""
+    await pilot_settle(pilot)
+    await asyncio.wait_for(pilot.app.dispatch_feed.refreshed(), 10)
     await pilot.pause()
-
-
-async def sign_in(pilot: Any, name: str = "wangfang", pin: str = "1111") -> None:
-    """As tests.uihelpers.sign_in, tolerating another screen's cancelled exclusive worker."""
-    from screens.signin import SignInScreen
-
-    app = pilot.app
-    await pilot.pause()
-    assert isinstance(app.screen, SignInScreen)
-    app.screen.query_one("#name").value = name
-    app.screen.query_one("#pin").value = pin
-    app.screen.query_one("#pin").focus()
-    await pilot.press("enter")
-    await drain(app)
-    await pilot.pause()
-    assert not isinstance(app.screen, SignInScreen), "sign-in did not complete"
 
 
 async def open_board(pilot: Any) -> OrderList:
@@ -321,7 +294,7 @@ def countdown_style(board: OrderList, order_id: int) -> Any:
 
 
 def board_countdown_text(board: OrderList, order_id: int) -> str:
-    from screens.dispatch_list import board_countdown
+    from screens.dispatch.board import board_countdown
 
     clock = board.rows[order_id].next
     assert clock is not None

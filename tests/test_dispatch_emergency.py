@@ -23,11 +23,8 @@ from shiftdesk.cli import app as cli
 from shiftdesk.config import Settings
 from shiftdesk.db import read_session, transact
 from shiftdesk.models import Notification, Site, WorkOrder
-from tests.calls_ui import settle, sign_in, type_text
 from tests.parcels_helpers import HttpReceiver
-from tests.uihelpers import build_app
-
-pytest_plugins = ("tests.parcels_helpers",)
+from tests.pilot import build_app, settle, sign_in, type_text
 
 #: Sunday 22 Nov 2026, 23:30 in Shanghai: the residents' quiet hours
 NIGHT = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)

@@ -12,7 +12,7 @@ from screens.widgets.statusbar import StatusBar
 from shiftdesk.config import Settings
 from shiftdesk.db import read_session
 from shiftdesk.models import AuditEvent, Operator
-from tests.uihelpers import build_app, sign_in
+from tests.pilot import build_app, sign_in
 
 MODES = {"f1": "handover", "f2": "calls", "f3": "dispatch", "f4": "parcels"}
 

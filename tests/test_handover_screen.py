@@ -14,15 +14,14 @@ from sqlmodel import select
 from textual.widgets import DataTable, Input, TabbedContent
 
 from screens.handover import HandoverScreen
-from screens.handover_dialogs import (
+from screens.handover.dialogs import (
     BlockedDialog,
-    CredentialsDialog,
     EntryDialog,
     ParcelCountDialog,
     PrepareDialog,
-    SignDialog,
     TextDialog,
 )
+from screens.handover.signing import CredentialsDialog, SignDialog
 from screens.widgets.statusbar import StatusBar
 from shiftdesk import chain, handover
 from shiftdesk.config import Settings
@@ -30,16 +29,9 @@ from shiftdesk.db import read_session, transact
 from shiftdesk.models import HandoverEntry, Parcel, Shift
 from tests.conftest import FROZEN
 from tests.handover_support import on_shift, open_shift, seed_other_areas, site_and_people
-from tests.uihelpers import build_app, sign_in
+from tests.pilot import build_app, settle, sign_in
 
 SIZE = (100, 30)
-
-
-async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def handover_screen(app: Any) -> HandoverScreen:

@@ -24,7 +24,6 @@ from tests.parcels_helpers import (
 )
 
 # the receivers' fixtures (http_receiver, smtp_receiver)
-pytest_plugins = ("tests.parcels_helpers",)
 
 #: Monday 23 Nov 2026, 14:02 in Shanghai
 AFTERNOON = datetime(2026, 11, 23, 6, 2, tzinfo=UTC)

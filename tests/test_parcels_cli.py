@@ -19,8 +19,6 @@ from shiftdesk.db import make_engine, read_session
 from shiftdesk.models import Notification, Parcel
 from tests.parcels_helpers import Estate, HttpReceiver, make_estate
 
-pytest_plugins = ("tests.parcels_helpers",)
-
 #: Monday 23 Nov 2026, 14:02 in Shanghai
 T0 = datetime(2026, 11, 23, 6, 2, tzinfo=UTC)
 

@@ -14,16 +14,14 @@ from textual.widgets import Input
 
 from screens.app import ShiftdeskApp
 from screens.parcels import ParcelsScreen
-from screens.parcels_dialogs import ContactDialog, PickupDialog, ReasonDialog
+from screens.parcels.dialogs import ContactDialog, PickupDialog, ReasonDialog
 from shiftdesk import parcels
 from shiftdesk.config import Settings
 from shiftdesk.db import SYSTEM, read_session, transact
 from shiftdesk.models import Notification, Parcel, Site
 from shiftdesk.timeutil import utcnow
 from tests.parcels_helpers import HttpReceiver
-from tests.uihelpers import build_app, sign_in
-
-pytest_plugins = ("tests.parcels_helpers",)
+from tests.pilot import build_app, settle, sign_in
 
 
 class FakeClock:
@@ -47,18 +45,6 @@ def play(app: ShiftdeskApp, step: float) -> FakeClock:
     app.scan_detector.clock = clock
     app.scan_detector.hold_seconds = 60  # never let held keys go on wall-clock time here
     return clock
-
-
-async def settle(app: ShiftdeskApp, pilot: Any) -> None:
-    """Wait for the database workers and the UI updates they trigger (no sleeps)."""
-    from contextlib import suppress
-
-    from textual.worker import WorkerCancelled
-
-    for _ in range(3):
-        with suppress(WorkerCancelled):  # an exclusive worker replaced by a newer one: fine
-            await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def site_id(engine: Engine) -> int:
@@ -138,11 +124,11 @@ async def test_scan_from_another_screen_then_checkin_in_two_presses_and_notify(
     app = build_app(base_engine, settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot)
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.current_mode == "handover"
         clock = play(app, SCANNER)
         await pilot.press(*"SF1234567890123", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.current_mode == "parcels"
         screen = screen_of(app)
         assert_fits(screen, 80, 24)
@@ -153,11 +139,11 @@ async def test_scan_from_another_screen_then_checkin_in_two_presses_and_notify(
 
         clock.step = PERSON
         await pilot.press(*unit)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")  # 1: choose the unit
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")  # 2: save
-        await settle(app, pilot)
+        await settle(pilot)
         saved = screen.last_saved
         assert saved is not None
         assert saved.unit_code == unit and saved.parcel.carrier == "sf"
@@ -168,10 +154,10 @@ async def test_scan_from_another_screen_then_checkin_in_two_presses_and_notify(
 
         clock.step = SCANNER  # the next item for the same unit: scan + Enter
         await pilot.press(*"YT1234567890123", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         clock.step = PERSON
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.last_saved is not None
         assert screen.last_saved.parcel.tracking == "YT1234567890123"
         assert screen.last_saved.unit_code == unit
@@ -180,7 +166,7 @@ async def test_scan_from_another_screen_then_checkin_in_two_presses_and_notify(
 
         clock.step = SCANNER  # the first one again: a duplicate
         await pilot.press(*"SF1234567890123", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.pane == "pickup"  # it is waiting: collect it, or it came twice
         assert re.search(
             r"SF1234567890123 is already checked in: at \d\d:\d\d by 王芳",
@@ -199,29 +185,29 @@ async def test_typing_by_hand_is_not_a_scan_in_chinese_at_80x24(
     app = build_app(base_engine, awake)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot)
-        await settle(app, pilot)
+        await settle(pilot)
         play(app, PERSON)
         await pilot.press(*"12345678", "enter")  # slow digits on the handover screen
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.current_mode == "handover"
         await pilot.press("f4")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert_fits(screen, 80, 24)
         assert app.focused is screen.query_one("#tracking")
         await pilot.press(*"YT1234567890123", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.query_one("#tracking").value == "YT1234567890123"  # type: ignore[attr-defined]
         assert screen.query_one("#carrier").value == "yto"  # type: ignore[attr-defined]
         assert app.focused is screen.query_one("#who").input  # type: ignore[attr-defined]
         assert "已扫描" not in text_of(screen, "#ci-message")
         # a quick typist's burst that is not a tracking number reaches the field intact
         await pilot.press("ctrl+n")
-        await settle(app, pilot)
+        await settle(pilot)
         screen.query_one("#tracking").value = ""  # type: ignore[attr-defined]
         play(app, SCANNER)
         await pilot.press(*"hello", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.query_one("#tracking").value == "hello"  # type: ignore[attr-defined]
 
 
@@ -230,19 +216,19 @@ async def test_non_resident_refused_and_recorded(base_engine: Engine, awake: Set
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)
         await pilot.press("f4")
-        await settle(app, pilot)
+        await settle(pilot)
         play(app, PERSON)
         screen = screen_of(app)
         await pilot.press(*"ZT12345678", "enter", *"9-9-999")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "No unit 9-9-999 on this estate" in text_of(screen, "#ci-message")
         await pilot.press("ctrl+r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ReasonDialog)
         await pilot.press("enter")  # the suggested reason (P-1)
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Refusal of ZT12345678 recorded" in text_of(screen, "#ci-message")
     with read_session(base_engine) as s:
         p = s.exec(select(Parcel)).one()
@@ -264,10 +250,10 @@ async def test_scan_opens_pickup_self_then_proxy_and_release_twice_refused(
     app = build_app(base_engine, settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)
-        await settle(app, pilot)
+        await settle(pilot)
         clock = play(app, SCANNER)
         await pilot.press(*"JT0001234567890", "enter")  # a waiting item: pickup opens
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert screen.pane == "pickup"
         table = screen.query_one("#pick-table")
@@ -275,34 +261,34 @@ async def test_scan_opens_pickup_self_then_proxy_and_release_twice_refused(
         assert screen._targets() == [c]  # the scanned one is marked
         clock.step = PERSON
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, PickupDialog)
         # a whole ID is refused, never cut to its first four (#17 finding 1, P-4)
         await pilot.press(*"110101199003071234", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, PickupDialog)
         assert "last 4" in str(app.screen.query_one("#error").render())
         app.screen.query_one("#id-last4", Input).value = ""
         await pilot.press(*"1234", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ParcelsScreen)
         assert "Released 1 item(s) (self, ID card …1234)" in text_of(screen, "#pick-message")
         assert table.row_count == 2  # type: ignore[attr-defined]
 
         # the next one by proxy (P-5): name, phone and ID last 4, and the liability
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, PickupDialog)
         dialog.query_one("#by").focus()
         await pilot.press("p")
         await pilot.press(*"Liu Qiang", "enter", *"13900139001", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         dialog.query_one("#id-last4").focus()
         await pilot.press(*"5678")
         assert "full responsibility" in str(dialog.query_one("#liability").render())
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "proxy" in text_of(screen, "#pick-message")
 
         # another terminal releases the last one while it is on this screen
@@ -313,9 +299,9 @@ async def test_scan_opens_pickup_self_then_proxy_and_release_twice_refused(
             ),
         )
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*"9999", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "has already left the desk" in text_of(screen, "#pick-message")
     with read_session(base_engine) as s:
         pc, pb, pa = (s.get(Parcel, i) for i in (c, b, a))
@@ -350,19 +336,19 @@ async def test_overdue_list_and_recording_a_phone_call(
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)
         await pilot.press("f4")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         assert "Overdue (1)" in text_of(screen, "#tabs")
         await pilot.press("ctrl+o")
-        await settle(app, pilot)
+        await settle(pilot)
         table = screen.query_one("#overdue-table")
         assert table.row_count == 1  # type: ignore[attr-defined]
         assert str(table.get_cell(str(pid), "days")) == "8"  # type: ignore[attr-defined]
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ContactDialog)
         await pilot.press("tab", *"will come Saturday", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "reminder 1" in text_of(screen, "#overdue-message")
     with read_session(base_engine) as s:
         note = s.exec(select(Notification).where(Notification.parcel_id == pid)).one()
@@ -389,15 +375,15 @@ async def test_a_notice_slip_from_the_overdue_list_gets_the_next_serial(
     async with app.run_test(size=(100, 30)) as pilot:
         await sign_in(pilot)
         await pilot.press("f4")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = screen_of(app)
         await pilot.press("ctrl+o")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ContactDialog)
         await pilot.press("n", "tab", *"nobody home", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         message = text_of(screen, "#overdue-message")
         assert "Notice slip No. 7001: white copy under the door" in message
     with read_session(base_engine) as s:

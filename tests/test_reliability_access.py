@@ -168,7 +168,7 @@ async def test_the_pickup_list_logs_a_read_of_each_addressee(
     base_engine: Engine, settings: Settings
 ) -> None:
     from screens.parcels import ParcelsScreen
-    from tests.calls_ui import settle, sign_in
+    from tests.pilot import settle, sign_in
 
     with read_session(base_engine) as session:
         resident = session.exec(select(Resident).order_by(col(Resident.id))).first()
@@ -202,7 +202,7 @@ async def test_the_pickup_list_logs_a_read_of_each_addressee(
 
 
 def _app(engine: Engine, settings: Settings) -> Any:
-    from tests.uihelpers import build_app
+    from tests.pilot import build_app
 
     return build_app(engine, settings)
 
@@ -300,7 +300,7 @@ async def test_the_sign_in_dialog_refuses_another_sites_operator(
     two_sites: Engine, settings: Settings
 ) -> None:
     from screens.signin import SignInScreen
-    from tests.uihelpers import sign_in
+    from tests.pilot import sign_in
 
     app = _app(two_sites, settings)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -327,7 +327,7 @@ async def test_the_lock_hides_the_screen_beneath_and_keeps_the_work(
 ) -> None:
     from screens.calls import CallsScreen
     from screens.signin import SignInScreen
-    from tests.calls_ui import settle, sign_in, type_text
+    from tests.pilot import settle, sign_in, type_text
 
     with read_session(base_engine) as session:
         zhang = session.exec(select(Resident).where(Resident.name == "张伟")).one()

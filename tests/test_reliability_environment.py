@@ -252,7 +252,7 @@ async def test_a_failed_save_in_the_app_is_a_dialog_and_the_screen_keeps_its_inp
     """Disk full while the app runs: a dialog, no traceback; the screen's handler gets the
     readable message (its form keeps what was typed)."""
     from screens.errors import ErrorScreen
-    from tests.uihelpers import build_app, sign_in
+    from tests.pilot import build_app, sign_in
 
     app_ = build_app(base_engine, settings)
     seen: list[Exception] = []

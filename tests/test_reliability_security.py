@@ -182,7 +182,7 @@ async def test_an_idle_terminal_locks_and_asks_for_the_pin(
     screen stays. Time is controlled by a fake monotonic clock for the app shell only."""
     import screens.app as shell
     from screens.signin import SignInScreen
-    from tests.uihelpers import build_app, sign_in
+    from tests.pilot import build_app, sign_in
 
     class FakeTime:
         now = 1000.0
@@ -219,7 +219,7 @@ async def test_an_idle_terminal_locks_and_asks_for_the_pin(
 
 
 async def test_no_idle_lock_when_switched_off(base_engine: Engine, settings: Settings) -> None:
-    from tests.uihelpers import build_app
+    from tests.pilot import build_app
 
     settings.security.idle_lock_minutes = 0
     app = build_app(base_engine, settings)

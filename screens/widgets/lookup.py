@@ -28,13 +28,12 @@ API
   (focuses the input), ``searching`` (a query is in flight; tests wait on the workers).
 
 Database work runs through ``app.run_db`` (a thread worker, never on the UI thread); the
-site is ``site_id`` if given, else ``app.site``, else the configured site code. Results of an
-older keystroke that arrive late are dropped.
+site is ``site_id`` if given, else ``app.site``, else the configured site code. Each search
+is an exclusive worker of this lookup's group: a later keystroke cancels it (its results
+are dropped), and results that arrive after a choice, or for text no longer typed, are too.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.text import Text
 from sqlmodel import Session
@@ -47,6 +46,8 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from screens.access import shiftdesk_of
+from screens.errors import error_text
 from screens.i18n import TranslatedBindings
 from shiftdesk.i18n import t
 from shiftdesk.lookup import LookupHit, format_phone, lookup
@@ -128,10 +129,7 @@ class ResidentLookup(TranslatedBindings, Widget):
         self._compact = compact
         self.chosen: LookupHit | None = None
         self._hits: list[LookupHit] = []
-        self._seq = 0
-        self._pending = 0
         self._enter_pending = False
-        self._programmatic: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -152,8 +150,13 @@ class ResidentLookup(TranslatedBindings, Widget):
         return self.input.value
 
     @property
+    def _group(self) -> str:
+        """This lookup's worker group (a newer search cancels the one before)."""
+        return f"lookup-{id(self)}"
+
+    @property
     def searching(self) -> bool:
-        return self._pending > 0
+        return any(w.group == self._group and not w.is_finished for w in self.app.workers)
 
     def focus(self, scroll_visible: bool = True) -> ResidentLookup:
         self.input.focus(scroll_visible)
@@ -162,23 +165,21 @@ class ResidentLookup(TranslatedBindings, Widget):
     def clear(self) -> None:
         had_choice = self.chosen is not None
         self.chosen = None
-        self._seq += 1
         self._enter_pending = False
         self._show([])
         if self.input.value:
-            self._programmatic = ""
-            self.input.value = ""
+            with self.input.prevent(Input.Changed):
+                self.input.value = ""
         if had_choice:
             self.post_message(self.Cleared(self))
 
     def choose(self, hit: LookupHit) -> None:
         self.chosen = hit
-        self._seq += 1
         self._enter_pending = False
         self._show([])
         label = hit.label() if hit.resident_id is not None else hit.unit_code
-        self._programmatic = label
-        self.input.value = label
+        with self.input.prevent(Input.Changed):
+            self.input.value = label
         self.input.cursor_position = len(label)
         self.post_message(self.Chosen(self, hit))
 
@@ -186,26 +187,20 @@ class ResidentLookup(TranslatedBindings, Widget):
 
     @on(Input.Changed, "#lookup-input")
     def _changed(self, event: Input.Changed) -> None:
-        if self._programmatic is not None and event.value == self._programmatic:
-            self._programmatic = None
-            return
-        self._programmatic = None
         if self.chosen is not None:
             self.chosen = None
             self.post_message(self.Cleared(self))
         self._search(event.value)
 
     def _search(self, text: str) -> None:
-        self._seq += 1
-        seq = self._seq
         self._enter_pending = False
         if not text.strip():
             self._show([])
             return
-        app: Any = self.app
+        app = shiftdesk_of(self)
         site_id = self.site_id
         code = app.settings.site.code
-        site = getattr(app, "site", None)
+        site = app.site
         limit = self.limit
 
         def fn(session: Session) -> list[LookupHit]:
@@ -217,22 +212,18 @@ class ResidentLookup(TranslatedBindings, Widget):
             assert sid is not None
             return lookup(session, sid, text, limit=limit)
 
-        self._pending += 1
-
         def done(hits: list[LookupHit]) -> None:
-            self._pending -= 1
-            if seq != self._seq:
-                return  # a later keystroke has asked again
+            if self.chosen is not None or self.text != text:
+                return  # chosen or typed past meanwhile: these hits answer nothing now
             self._show(hits)
             if self._enter_pending and hits:
                 self._enter_pending = False
                 self.choose(hits[0])
 
         def failed(exc: Exception) -> None:
-            self._pending -= 1
-            app.notify(str(exc).splitlines()[0], severity="error")
+            app.notify(error_text(exc), severity="error")
 
-        app.run_db(fn, done, error=failed, group=f"lookup-{id(self)}")
+        app.run_db(fn, done, error=failed, group=self._group, exclusive=True)
 
     def _show(self, hits: list[LookupHit]) -> None:
         self._hits = hits

@@ -35,6 +35,7 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from shiftdesk.carriers import looks_like_tracking, normalise
+from shiftdesk.config import Settings
 
 
 class ScanDetector:
@@ -64,7 +65,7 @@ class ScanDetector:
         self._timer: Timer | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ScanDetector:
+    def from_settings(cls, settings: Settings) -> ScanDetector:
         p = settings.parcels
         return cls(max_interkey_ms=p.scan_max_interkey_ms, min_length=p.scan_min_length)
 
@@ -157,7 +158,7 @@ def _printable(character: str | None) -> bool:
     return character is not None and len(character) == 1 and character.isprintable()
 
 
-def _take_back(app: Any, passed: str) -> None:
+def _take_back(app: App[Any], passed: str) -> None:
     """Remove the burst's characters that reached the focused input (they were not for it)."""
     focused = app.focused
     if isinstance(focused, Input) and passed and focused.value.endswith(passed):
@@ -165,7 +166,7 @@ def _take_back(app: Any, passed: str) -> None:
         focused.cursor_position = len(focused.value)
 
 
-async def open_scan(app: Any, code: str) -> None:
+async def open_scan(app: App[Any], code: str) -> None:
     """Show the parcel screen and hand it the number (check-in, or pickup if it is waiting)."""
     if app.current_mode != "parcels":
         await app.switch_mode("parcels")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from screens.access import shiftdesk_of
 from shiftdesk.i18n import t
 from shiftdesk.timeutil import to_local, utcnow
 
@@ -26,12 +27,12 @@ class StatusBar(Static):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
+        app = shiftdesk_of(self)
+        settings = app.settings
         now = to_local(utcnow(), settings.site.timezone)
-        operator = getattr(app, "operator_label", "") or t("status.not_signed_in")
-        shift = getattr(app, "shift_label", "") or t("status.no_shift")
-        breached = int(getattr(app, "breached_count", 0))
+        operator = app.operator_label or t("status.not_signed_in")
+        shift = app.shift_label or t("status.no_shift")
+        breached = app.breached_count
         text = Text.assemble(
             (settings.site.name, "bold"),
             " │ ",

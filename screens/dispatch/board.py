@@ -27,7 +27,7 @@ from shiftdesk.i18n import t
 from shiftdesk.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from screens.live import FeedRow
+    from shiftdesk.board import FeedRow
 
 #: (column id, width in cells; 0 = the rest)
 COLUMNS: list[tuple[str, int]] = [

@@ -15,41 +15,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from screens.i18n import TranslatedBindings
+from screens.dialogs import FormDialog
+from screens.errors import error_text
 from shiftdesk import handover
-from shiftdesk.db import Actor, transact
-from shiftdesk.errors import PermissionDenied, ShiftdeskError, ValidationError
+from shiftdesk.db import Actor
+from shiftdesk.errors import ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
-from shiftdesk.security import SignInError, actor_for, authenticate
-
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 76; max-width: 100%; height: auto; max-height: 100%;
-    padding: 0 1; border: thick $accent; background: $surface;
-}}
-{name} .dialog-title {{ text-style: bold; width: 100%; margin-bottom: 1; }}
-{name} .row {{ height: 1; margin-bottom: 0; }}
-{name} .row > Label {{ width: 18; }}
-{name} .row > Input {{ width: 1fr; background: $boost; }}
-{name} .row > Select {{ width: 1fr; }}
-{name} .error {{ color: $error; height: auto; }}
-{name} .hint {{ color: $text-muted; height: auto; }}
-{name} .buttons {{ height: 1; align-horizontal: right; margin-top: 1; }}
-{name} .buttons > Button {{ margin-left: 2; }}
-{name} TextArea {{ height: 6; }}
-{name} VerticalScroll {{ height: auto; max-height: 12; }}
-"""
+from shiftdesk.security import actor_for, authenticate
 
 
-def dialog_css(name: str) -> str:
-    return DIALOG_CSS.format(name=name)
-
-
-class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
+class ServiceDialog(FormDialog[Any]):
     """A dialog whose submit runs ``work`` off the UI thread; errors keep it open."""
 
     BINDINGS = [
@@ -63,50 +40,64 @@ class ServiceDialog(TranslatedBindings, ModalScreen[Any]):
     def action_submit(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    @property
-    def engine(self) -> Any:
-        return self.app.engine  # type: ignore[attr-defined]
-
-    @property
-    def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
-
     def authenticate(self, name: str, pin: str) -> Actor:
-        sec = self.settings.security
+        """Check a name and PIN (in a worker: see ``as_people``)."""
+        app = self.shiftdesk
+        sec, site_code = app.settings.security, app.settings.site.code
         op = authenticate(
-            self.engine,
+            app.engine,
             name,
             pin,
             lockout_attempts=sec.lockout_attempts,
             lockout_minutes=sec.lockout_minutes,
-            site_code=self.settings.site.code,  # a signature of this site's people (§1)
+            site_code=site_code,  # a signature of this site's people (§1)
         )
         return actor_for(op)
 
-    def write(self, fn: Callable[[Session], Any], actor: Actor) -> Any:
-        return transact(self.engine, fn, actor=actor)
+    def as_people(self, people: list[tuple[str, str]], then: Callable[[list[Actor]], None]) -> None:
+        """Check each (name, PIN) off the UI thread, then ``then(actors)``; refusals show."""
+        self._busy()
 
-    def run_service(self, work: Callable[[], Any]) -> None:
-        """Run ``work`` in a thread; dismiss with its result, or show its refusal."""
+        def check() -> list[Actor]:
+            return [self.authenticate(name, pin) for name, pin in people]
+
+        self.shiftdesk.run_task(
+            check, then, error=self._failed, group="handover-dialog", exclusive=True
+        )
+
+    def save(
+        self,
+        fn: Callable[[Session], Any],
+        actor: Actor,
+        result: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Write ``fn`` as ``actor``; close with ``result(value)`` (or the value) once
+        committed, or stay open with the service's refusal."""
+        self._busy()
+
+        def done(value: Any) -> None:
+            self.dismiss(result(value) if result is not None else value)
+
+        self.shiftdesk.run_db(
+            fn,
+            done,
+            write=True,
+            actor=actor,
+            error=self._failed,
+            group="handover-dialog",
+            exclusive=True,
+        )
+
+    def _busy(self) -> None:
         self.show_error(t("handover.ui.saving"))
         for button in self.query(Button):
             button.disabled = True
 
-        def job() -> None:
-            try:
-                result = work()
-            except ShiftdeskError as err:
-                self.app.call_from_thread(self._refused, err.message, self.field_for(err))
-                return
-            except Exception as err:  # a database problem: say so, keep the dialog
-                detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-                self.app.call_from_thread(self._refused, t("error.database", detail=detail), None)
-                return
-            self.app.call_from_thread(self.dismiss, result)
-
-        self.run_worker(
-            job, thread=True, exclusive=True, group="handover-dialog", exit_on_error=False
-        )
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ShiftdeskError):
+            self._refused(exc.message, self.field_for(exc))
+        else:  # a database problem: say so, keep the dialog
+            self._refused(t("error.database", detail=error_text(exc)), None)
 
     def field_for(self, err: ShiftdeskError) -> str | None:
         """The input a refusal is about, to put the cursor back there."""
@@ -148,8 +139,6 @@ class EntryDialog(ServiceDialog):
 
     Returns the new entry's chain position (``seq``).
     """
-
-    DEFAULT_CSS = dialog_css("EntryDialog")
 
     def __init__(
         self, kind: str, shift_id: int, *, corrects: tuple[int, int, str] | None = None
@@ -249,7 +238,7 @@ class EntryDialog(ServiceDialog):
             "notified": self._value("notified"),
         }
         photos = handover.split_photos(self._value("photos"))
-        actor: Actor = self.app.actor  # type: ignore[attr-defined]
+        actor = self.shiftdesk.actor
         corrects_id = self.corrects[0] if self.corrects else None
         shift_id = self.shift_id
 
@@ -270,13 +259,11 @@ class EntryDialog(ServiceDialog):
             )
             return entry.seq
 
-        self.run_service(lambda: self.write(save, actor))
+        self.save(save, actor)
 
 
 class PrepareDialog(ServiceDialog):
     """H-5: the special instructions (特别交待); returns the text, the screen prepares."""
-
-    DEFAULT_CSS = dialog_css("PrepareDialog")
 
     def __init__(self, instructions: str = "") -> None:
         super().__init__()
@@ -298,10 +285,9 @@ class PrepareDialog(ServiceDialog):
         self.dismiss(self.query_one(TextArea).text)
 
 
-class BlockedDialog(TranslatedBindings, ModalScreen[bool]):
+class BlockedDialog(FormDialog[bool]):
     """H-6: the important unfinished work that blocks the handover; True asks for override."""
 
-    DEFAULT_CSS = dialog_css("BlockedDialog")
     BINDINGS = [
         Binding("escape", "answer(False)", "common.cancel", id="handover.blocked.cancel"),
         Binding("o", "answer(True)", "handover.binding.override", id="handover.blocked.override"),
@@ -335,88 +321,8 @@ class BlockedDialog(TranslatedBindings, ModalScreen[bool]):
         self.dismiss(event.button.id == "override")
 
 
-class CredentialsDialog(ServiceDialog):
-    """Name and PIN of someone at the desk (incoming operator, supervisor), then ``then``.
-
-    ``then(actor, reason)`` gives the write to run as that person; the service checks
-    their role. Returns ``(actor, result)``.
-    """
-
-    DEFAULT_CSS = dialog_css("CredentialsDialog")
-
-    def __init__(
-        self,
-        title: str,
-        message: str,
-        then: Callable[[Actor, str], Callable[[Session], Any]] | None = None,
-        *,
-        name: str = "",
-        ask_reason: bool = False,
-    ) -> None:
-        super().__init__()
-        self.title_text = title
-        self.message = message
-        self.then = then
-        self.name_value = name
-        self.ask_reason = ask_reason
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.message, classes="hint")
-            yield _row(
-                t("signin.name"), Input(self.name_value, id="name", max_length=40, compact=True)
-            )
-            yield _row(t("signin.pin"), Input(id="pin", password=True, max_length=12, compact=True))
-            if self.ask_reason:
-                yield _row(
-                    t("handover.field.reason"), Input(id="reason", max_length=500, compact=True)
-                )
-            yield Static("", id="error", classes="error")
-            yield from self.buttons("handover.binding.confirm")
-
-    def on_mount(self) -> None:
-        target = "#pin" if self.name_value else "#name"
-        self.query_one(target, Input).focus()
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.action_submit()
-
-    def field_for(self, err: ShiftdeskError) -> str | None:
-        if isinstance(err, SignInError):
-            return "pin"
-        if isinstance(err, PermissionDenied):
-            return "name"
-        return super().field_for(err)
-
-    def action_submit(self) -> None:
-        name = self.query_one("#name", Input).value.strip()
-        pin = self.query_one("#pin", Input).value
-        reason = self.query_one("#reason", Input).value if self.ask_reason else ""
-        if self.ask_reason and not reason.strip():
-            self._refused(t("handover.error.reason_required"), "reason")
-            return
-        self.query_one("#pin", Input).value = ""
-        then = self.then
-
-        def work() -> tuple[Actor, Any]:
-            actor = self.authenticate(name, pin)
-            result = self.write(then(actor, reason), actor) if then is not None else None
-            return actor, result
-
-        self.run_service(work)
-
-
 class ParcelCountDialog(ServiceDialog):
     """H-12: the incoming operator counts the waiting items shelf by shelf."""
-
-    DEFAULT_CSS = dialog_css("ParcelCountDialog")
 
     def __init__(
         self, shift_id: int, incoming: Actor, expected: dict[str, int], shelves: list[str]
@@ -479,13 +385,11 @@ class ParcelCountDialog(ServiceDialog):
             )
             return entry.category
 
-        self.run_service(lambda: self.write(save, incoming))
+        self.save(save, incoming)
 
 
 class TextDialog(ServiceDialog):
     """One line of text (a question, an answer), saved by ``save(text)`` as ``actor``."""
-
-    DEFAULT_CSS = dialog_css("TextDialog")
 
     def __init__(
         self, title: str, hint: str, actor: Actor, save: Callable[[str], Callable[[Session], Any]]
@@ -494,7 +398,7 @@ class TextDialog(ServiceDialog):
         self.title_text = title
         self.hint = hint
         self.actor = actor
-        self.save = save
+        self.make_write = save
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -517,75 +421,4 @@ class TextDialog(ServiceDialog):
         if not text.strip():
             self._refused(t("handover.error.body_required"), "body")
             return
-        fn = self.save(text)
-        self.run_service(lambda: self.write(fn, self.actor))
-
-
-class SignDialog(ServiceDialog):
-    """H-6: the outgoing and the incoming operator each type their PIN; the shift closes.
-
-    Returns ``(incoming_actor, next_shift)``.
-    """
-
-    DEFAULT_CSS = dialog_css("SignDialog")
-
-    def __init__(self, shift_id: int, outgoing_name: str, incoming_name: str) -> None:
-        super().__init__()
-        self.shift_id = shift_id
-        self.outgoing_name = outgoing_name
-        self.incoming_name = incoming_name
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(t("handover.dialog.sign"), classes="dialog-title")
-            yield Static(t("handover.dialog.sign_hint"), classes="hint")
-            yield _row(
-                t("handover.doc.outgoing"),
-                Input(self.outgoing_name, id="out-name", disabled=True, compact=True),
-            )
-            yield _row(
-                t("signin.pin"), Input(id="out-pin", password=True, max_length=12, compact=True)
-            )
-            yield _row(
-                t("handover.doc.incoming"),
-                Input(self.incoming_name, id="in-name", max_length=40, compact=True),
-            )
-            yield _row(
-                t("signin.pin"), Input(id="in-pin", password=True, max_length=12, compact=True)
-            )
-            yield Static("", id="error", classes="error")
-            yield from self.buttons("handover.binding.sign")
-
-    def on_mount(self) -> None:
-        self.query_one("#out-pin", Input).focus()
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        inputs = [i for i in self.query(Input) if not i.disabled]
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.action_submit()
-
-    def action_submit(self) -> None:
-        out_pin = self.query_one("#out-pin", Input).value
-        in_name = self.query_one("#in-name", Input).value.strip()
-        in_pin = self.query_one("#in-pin", Input).value
-        self.query_one("#out-pin", Input).value = ""
-        self.query_one("#in-pin", Input).value = ""
-        shift_id, out_name, settings = self.shift_id, self.outgoing_name, self.settings
-
-        def work() -> tuple[Actor, Any]:
-            outgoing = self.authenticate(out_name, out_pin)
-            incoming = self.authenticate(in_name, in_pin)
-
-            def sign(session: Session) -> Any:
-                shift = handover.get_shift(session, shift_id)
-                return handover.sign_handover(
-                    session, settings, shift, outgoing=outgoing, incoming=incoming
-                )
-
-            return incoming, self.write(sign, incoming)
-
-        self.run_service(work)
+        self.save(self.make_write(text), self.actor)

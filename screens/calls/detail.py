@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from screens.access import AppAccess
 from screens.i18n import TranslatedBindings
 from screens.widgets.keychoice import KeyChoice
 from shiftdesk.calls import CallErrors, edit_call, get_call
@@ -40,6 +41,7 @@ from shiftdesk.complaints import (
     mark,
     record_callback,
 )
+from shiftdesk.config import Settings
 from shiftdesk.errors import ShiftdeskError, UsageError
 from shiftdesk.i18n import t
 from shiftdesk.lookup import format_phone
@@ -80,7 +82,7 @@ def _load(session: Session, call_id: int) -> Loaded:
     return Loaded(call, unit.code if unit else "", order, complaint, callback, report)
 
 
-class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
+class CallDetailScreen(AppAccess, TranslatedBindings, ModalScreen[bool]):
     BINDINGS = [
         Binding("ctrl+s", "save", "calls.binding.save_edit", id="calls.detail.save", priority=True),
         Binding("escape", "close", "calls.binding.close", id="calls.detail.close"),
@@ -115,8 +117,8 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         self.changed = False
 
     @property
-    def settings(self) -> Any:
-        return self.app.settings  # type: ignore[attr-defined]
+    def settings(self) -> Settings:
+        return self.shiftdesk.settings
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -172,8 +174,7 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
         self._reload()
 
     def _reload(self) -> None:
-        app: Any = self.app
-        app.run_db(lambda s: _load(s, self.call_id), self._show, error=self._failed)
+        self.shiftdesk.run_db(lambda s: _load(s, self.call_id), self._show, error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
         message = exc.message if isinstance(exc, ShiftdeskError) else str(exc).splitlines()[0]
@@ -349,7 +350,7 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
             msg.add_class("-ok")
             msg.update(t("calls.detail.saved", id=self.call_id))
 
-        self.app.run_db(fn, done, write=True, error=self._edit_failed)  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(fn, done, write=True, error=self._edit_failed)
 
     def _edit_failed(self, exc: Exception) -> None:
         msg = self.query_one("#message", Static)
@@ -411,7 +412,7 @@ class CallDetailScreen(TranslatedBindings, ModalScreen[bool]):
             msg.add_class("-ok")
             msg.update(message)
 
-        self.app.run_db(fn, done, write=True, error=self._failed)  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(fn, done, write=True, error=self._failed)
 
     def action_close(self) -> None:
         self.dismiss(self.changed)

@@ -19,10 +19,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static
 
-from screens.i18n import TranslatedBindings
+from screens.dialogs import FormDialog
 from shiftdesk.clocks import Clock, ClockState
 from shiftdesk.errors import ConflictError, ShiftdeskError, ValidationError
 from shiftdesk.i18n import t
@@ -31,28 +30,14 @@ from shiftdesk.workorders import OUTCOMES, BoardRow, BreachKey, get_order
 
 V = TypeVar("V")
 
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 64; max-width: 100%; height: auto; max-height: 100%;
-    padding: 0 1; border: thick $accent; background: $surface; overflow-y: auto;
-}}
-{name} .dialog-title {{ text-style: bold; width: 100%; margin-bottom: 1; }}
-{name} .dialog-error {{ color: $error; height: auto; }}
-{name} Horizontal.buttons {{ height: auto; align-horizontal: right; }}
-{name} Button {{ margin-left: 1; }}
-{name} Label {{ margin-top: 0; }}
-"""
 
-
-class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
+class ActionDialog(FormDialog[Any], Generic[V]):
     """Title, fields, an error line and Save/Cancel. ``save(session, value, version)``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "common.cancel", id="dispatch.dialog.cancel"),
         Binding("ctrl+s", "save", "dispatch.binding.save", id="dispatch.dialog.save"),
     ]
-    DEFAULT_CSS = DIALOG_CSS.format(name="ActionDialog")
 
     def __init__(
         self,
@@ -97,7 +82,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
         self.saving = True
         self.show_error(t("dispatch.dialog.saving"))
         version = self.version
-        self.app.run_db(  # type: ignore[attr-defined]
+        self.shiftdesk.run_db(
             lambda s: self.save(s, value, version),
             self._saved,
             write=True,
@@ -117,9 +102,7 @@ class ActionDialog(TranslatedBindings, ModalScreen[Any], Generic[V]):
                 widget.focus()
         if isinstance(exc, ConflictError):
             # take the other terminal's version: a second Save applies this input on top
-            self.app.run_db(  # type: ignore[attr-defined]
-                lambda s: get_order(s, self.order.id).version, self._reloaded
-            )
+            self.shiftdesk.run_db(lambda s: get_order(s, self.order.id).version, self._reloaded)
 
     def _reloaded(self, version: int) -> None:
         self.version = version
@@ -140,8 +123,6 @@ class DispatchInput:
 
 
 class DispatchDialog(ActionDialog[DispatchInput]):
-    DEFAULT_CSS = DIALOG_CSS.format(name="DispatchDialog")
-
     def __init__(
         self,
         title: str,
@@ -186,8 +167,6 @@ class DispatchDialog(ActionDialog[DispatchInput]):
 class TextDialog(ActionDialog[str]):
     """One required line of text: the result, the reason."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="TextDialog")
-
     def __init__(
         self,
         title: str,
@@ -226,13 +205,6 @@ class CallbackInput:
 
 
 class CallbackDialog(ActionDialog[CallbackInput]):
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="CallbackDialog")
-        + """
-    CallbackDialog RadioSet { width: 100%; margin-bottom: 1; }
-    """
-    )
-
     def compose_fields(self) -> ComposeResult:
         yield Static(_order_line(self.order), markup=False)
         yield Label(t("dispatch.field.outcome"))
@@ -269,20 +241,13 @@ def _order_line(order: BoardRow) -> str:
     return f"#{order.id}  {order.where}  {order.summary[:80]}"
 
 
-class ClocksDialog(TranslatedBindings, ModalScreen[None]):
+class ClocksDialog(FormDialog[None]):
     """All clocks of one order, with when each started, is due and was done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "dispatch.binding.close", id="dispatch.clocks.close"),
         Binding("enter", "close", show=False),
     ]
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="ClocksDialog")
-        + """
-    ClocksDialog > Vertical { width: 78; }
-    ClocksDialog #clocks { height: auto; margin-bottom: 1; }
-    """
-    )
 
     def __init__(
         self,
@@ -305,7 +270,7 @@ class ClocksDialog(TranslatedBindings, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from datetime import timedelta
 
-        from screens.dispatch_list import board_countdown
+        from screens.dispatch.board import board_countdown
         from shiftdesk.workorders import breach_key
 
         o = self.order
@@ -402,11 +367,10 @@ class BoardFilter:
         return bool(self.stage or self.trade or self.assignee or self.breached_only)
 
 
-class FilterDialog(TranslatedBindings, ModalScreen[BoardFilter | None]):
+class FilterDialog(FormDialog[BoardFilter | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "common.cancel", id="dispatch.filter.cancel"),
     ]
-    DEFAULT_CSS = DIALOG_CSS.format(name="FilterDialog")
 
     def __init__(
         self,

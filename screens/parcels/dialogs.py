@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from screens.i18n import TranslatedBindings
+from screens.dialogs import FormDialog
 from screens.widgets.keychoice import KeyChoice
 from shiftdesk import parcels
 from shiftdesk.errors import ValidationError
 from shiftdesk.i18n import t
 
-_DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 72; max-width: 100%; height: auto; max-height: 100%;
-    padding: 0 1; border: thick $accent; background: $surface;
-}}
-{name} .title {{ text-style: bold; width: 100%; padding-bottom: 1; }}
-{name} .row {{ height: auto; width: 1fr; }}
-{name} .label {{ width: 14; color: $text-muted; }}
-{name} Input {{ height: 1; border: none; padding: 0 1; background: $boost; width: 1fr; }}
-{name} Input:focus {{ background: $primary 25%; }}
-{name} Select {{ width: 1fr; }}
-{name} .error {{ color: $error; height: auto; }}
-{name} .hint {{ color: $text-muted; height: auto; padding-top: 1; }}
-"""
+T = TypeVar("T")
 
 
-class PickupDialog(TranslatedBindings, ModalScreen["parcels.Pickup | None"]):
+class ParcelDialog(FormDialog[T]):
+    """The parcel dialogs' family (their rows: ``screens/parcels/dialogs.tcss``)."""
+
+
+class PickupDialog(ParcelDialog["parcels.Pickup | None"]):
     """P-4 / P-5: who collects and which ID was shown; only its last 4 characters are kept.
 
     Returns a checked ``Pickup`` or None (Esc). Enter in the last field, or Ctrl+S, confirms.
@@ -48,14 +39,6 @@ class PickupDialog(TranslatedBindings, ModalScreen["parcels.Pickup | None"]):
             priority=True,
         ),
     ]
-    DEFAULT_CSS = (
-        _DIALOG_CSS.format(name="PickupDialog")
-        + """
-    PickupDialog .proxy-only { display: none; }
-    PickupDialog.-proxy .proxy-only { display: block; }
-    PickupDialog #liability { color: $warning; height: auto; }
-    """
-    )
 
     def __init__(self, summary: str) -> None:
         super().__init__()
@@ -156,11 +139,10 @@ class PickupDialog(TranslatedBindings, ModalScreen["parcels.Pickup | None"]):
         self.dismiss(None)
 
 
-class ReasonDialog(TranslatedBindings, ModalScreen["str | None"]):
+class ReasonDialog(ParcelDialog["str | None"]):
     """A reason, prefilled where the rule suggests one (P-1 refusal, P-20 return)."""
 
     BINDINGS = [Binding("escape", "cancel", "common.cancel", id="parcels.dialog.cancel")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ReasonDialog")
 
     def __init__(self, title: str, question: str, default: str = "") -> None:
         super().__init__()
@@ -193,11 +175,10 @@ class ReasonDialog(TranslatedBindings, ModalScreen["str | None"]):
         self.dismiss(None)
 
 
-class ContactDialog(TranslatedBindings, ModalScreen["tuple[str, str] | None"]):
+class ContactDialog(ParcelDialog["tuple[str, str] | None"]):
     """P-9 / P-13: how the resident was contacted (phone, home visit, note) and what was said."""
 
     BINDINGS = [Binding("escape", "cancel", "common.cancel", id="parcels.dialog.cancel")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ContactDialog")
 
     def __init__(self, summary: str) -> None:
         super().__init__()

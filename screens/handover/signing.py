@@ -1,0 +1,166 @@
+"""Dialogs that take someone's PIN: an incoming operator or a supervisor
+(``CredentialsDialog``) and the two signatures that close a shift (``SignDialog``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from screens.handover.dialogs import ServiceDialog, _row
+from shiftdesk import handover
+from shiftdesk.db import Actor
+from shiftdesk.errors import PermissionDenied, ShiftdeskError
+from shiftdesk.i18n import t
+from shiftdesk.security import SignInError
+
+
+class CredentialsDialog(ServiceDialog):
+    """Name and PIN of someone at the desk (incoming operator, supervisor), then ``then``.
+
+    ``then(actor, reason)`` gives the write to run as that person; the service checks
+    their role. Returns ``(actor, result)``.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        then: Callable[[Actor, str], Callable[[Session], Any]] | None = None,
+        *,
+        name: str = "",
+        ask_reason: bool = False,
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.then = then
+        self.name_value = name
+        self.ask_reason = ask_reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.message, classes="hint")
+            yield _row(
+                t("signin.name"), Input(self.name_value, id="name", max_length=40, compact=True)
+            )
+            yield _row(t("signin.pin"), Input(id="pin", password=True, max_length=12, compact=True))
+            if self.ask_reason:
+                yield _row(
+                    t("handover.field.reason"), Input(id="reason", max_length=500, compact=True)
+                )
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.confirm")
+
+    def on_mount(self) -> None:
+        target = "#pin" if self.name_value else "#name"
+        self.query_one(target, Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def field_for(self, err: ShiftdeskError) -> str | None:
+        if isinstance(err, SignInError):
+            return "pin"
+        if isinstance(err, PermissionDenied):
+            return "name"
+        return super().field_for(err)
+
+    def action_submit(self) -> None:
+        name = self.query_one("#name", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        reason = self.query_one("#reason", Input).value if self.ask_reason else ""
+        if self.ask_reason and not reason.strip():
+            self._refused(t("handover.error.reason_required"), "reason")
+            return
+        self.query_one("#pin", Input).value = ""
+        then = self.then
+
+        def checked(actors: list[Actor]) -> None:
+            actor = actors[0]
+            if then is None:
+                self.dismiss((actor, None))
+            else:
+                self.save(then(actor, reason), actor, lambda value: (actor, value))
+
+        self.as_people([(name, pin)], checked)
+
+
+class SignDialog(ServiceDialog):
+    """H-6: the outgoing and the incoming operator each type their PIN; the shift closes.
+
+    Returns ``(incoming_actor, next_shift)``.
+    """
+
+    def __init__(self, shift_id: int, outgoing_name: str, incoming_name: str) -> None:
+        super().__init__()
+        self.shift_id = shift_id
+        self.outgoing_name = outgoing_name
+        self.incoming_name = incoming_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("handover.dialog.sign"), classes="dialog-title")
+            yield Static(t("handover.dialog.sign_hint"), classes="hint")
+            yield _row(
+                t("handover.doc.outgoing"),
+                Input(self.outgoing_name, id="out-name", disabled=True, compact=True),
+            )
+            yield _row(
+                t("signin.pin"), Input(id="out-pin", password=True, max_length=12, compact=True)
+            )
+            yield _row(
+                t("handover.doc.incoming"),
+                Input(self.incoming_name, id="in-name", max_length=40, compact=True),
+            )
+            yield _row(
+                t("signin.pin"), Input(id="in-pin", password=True, max_length=12, compact=True)
+            )
+            yield Static("", id="error", classes="error")
+            yield from self.buttons("handover.binding.sign")
+
+    def on_mount(self) -> None:
+        self.query_one("#out-pin", Input).focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = [i for i in self.query(Input) if not i.disabled]
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        out_pin = self.query_one("#out-pin", Input).value
+        in_name = self.query_one("#in-name", Input).value.strip()
+        in_pin = self.query_one("#in-pin", Input).value
+        self.query_one("#out-pin", Input).value = ""
+        self.query_one("#in-pin", Input).value = ""
+        shift_id, out_name = self.shift_id, self.outgoing_name
+        settings = self.shiftdesk.settings
+
+        def checked(actors: list[Actor]) -> None:
+            outgoing, incoming = actors
+
+            def sign(session: Session) -> Any:
+                shift = handover.get_shift(session, shift_id)
+                return handover.sign_handover(
+                    session, settings, shift, outgoing=outgoing, incoming=incoming
+                )
+
+            self.save(sign, incoming, lambda value: (incoming, value))
+
+        self.as_people([(out_name, out_pin), (in_name, in_pin)], checked)
