@@ -74,3 +74,42 @@ def test_a_release_refuses_five_digits_and_keeps_the_dialog(desk: Terminal) -> N
         until=lambda rows: rows[0][0] != "waiting",
     )
     assert rows == [("picked_up", "self", "id_card", "1234")]
+
+
+def test_the_sign_dialog_never_shows_a_pin_and_keeps_the_dialog_when_refused(
+    tmp_path: Path,
+) -> None:
+    """#17 finding 2: after the outgoing PIN the incoming PIN went into the name field, in
+    clear, and the next Enter closed the dialog with nothing said. Prepared by the operator
+    on duty with a supervisor's override of the demo's running emergencies (H-6); the
+    incoming operator has not received yet, so signing is refused, and says why."""
+    with Terminal(tmp_path, cols=100, rows=30) as term:
+        term.sign_in("lina", "2222")
+        term.wait_for(term.say("handover.binding.prepare"))
+        term.settle(quiet=1)
+        term.press("p")
+        term.wait_for(term.say("handover.section.instructions"))
+        term.type("夜班注意3号楼电梯")
+        term.press("ctrl+s")
+        term.wait_for("(H-6)")
+        term.press("o")
+        term.wait_for(term.say("handover.field.reason"))
+        term.keys(["chenjing", "enter", "8888", "enter", "engineering on site", "enter"])
+        ((shift_id, _),) = term.wait_db(
+            "select id, status from shift order by id desc limit 1",
+            until=lambda r: r[0][1] == "prepared",
+        )
+        term.settle(quiet=1)
+        term.press("s")
+        term.wait_for(term.say("handover.dialog.sign"))
+        term.type("2222")
+        term.press("enter")
+        term.type("3333")  # the incoming PIN, typed one field too early
+        screen = term.settle(quiet=0.5)
+        assert "3333" not in screen and "2222" not in screen
+        assert term.say("handover.error.pin_in_name")[:20] in screen
+        term.keys(["zhaolei", "enter", "3333", "enter"])
+        screen = term.wait_for("H-12")  # refused: the parcel count is not recorded yet
+        assert term.say("handover.dialog.sign") in screen  # the dialog stayed
+        assert "zhaolei" in screen and "3333" not in screen
+        assert term.query("select status from shift where id = ?", shift_id) == [("prepared",)]

@@ -20,6 +20,32 @@ from shiftdesk.i18n import t
 from shiftdesk.security import SignInError
 
 
+def advance_or_submit(dialog: CredentialsDialog | SignDialog, current: Input) -> None:
+    """Enter: to the next field still to fill, or save when every one is filled.
+
+    A prefilled name is skipped, not entered: after the outgoing PIN the focus went to the
+    incoming *name*, the incoming PIN typed there replaced it and showed in clear, and the
+    next Enter signed nothing (#17 finding 2).
+    """
+    inputs = [i for i in dialog.query(Input) if not i.disabled]
+    after = inputs[inputs.index(current) + 1 :]
+    empty = [i for i in after if not i.value]
+    if empty:
+        empty[0].focus()
+    elif not all(i.value for i in inputs):
+        next(i for i in inputs if not i.value).focus()
+    else:
+        dialog.action_submit()
+
+
+def guard_name(dialog: CredentialsDialog | SignDialog, event: Input.Changed) -> None:
+    """A name field never shows a PIN: digits typed there (the PIN typed one field too
+    early) are taken out at once and the operator is told where the PIN goes (#17 #2)."""
+    if event.value and event.value.isdigit():
+        event.input.value = ""
+        dialog._refused(t("handover.error.pin_in_name"), event.input.id)
+
+
 class CredentialsDialog(ServiceDialog):
     """Name and PIN of someone at the desk (incoming operator, supervisor), then ``then``.
 
@@ -48,7 +74,10 @@ class CredentialsDialog(ServiceDialog):
             yield Static(self.title_text, classes="dialog-title")
             yield Static(self.message, classes="hint")
             yield _row(
-                t("signin.name"), Input(self.name_value, id="name", max_length=40, compact=True)
+                t("signin.name"),
+                Input(
+                    self.name_value, id="name", max_length=40, compact=True, select_on_focus=False
+                ),
             )
             yield _row(t("signin.pin"), Input(id="pin", password=True, max_length=12, compact=True))
             if self.ask_reason:
@@ -64,12 +93,11 @@ class CredentialsDialog(ServiceDialog):
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.action_submit()
+        advance_or_submit(self, event.input)
+
+    @on(Input.Changed, "#name, #in-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        guard_name(self, event)
 
     def field_for(self, err: ShiftdeskError) -> str | None:
         if isinstance(err, SignInError):
@@ -123,7 +151,13 @@ class SignDialog(ServiceDialog):
             )
             yield _row(
                 t("handover.doc.incoming"),
-                Input(self.incoming_name, id="in-name", max_length=40, compact=True),
+                Input(
+                    self.incoming_name,
+                    id="in-name",
+                    max_length=40,
+                    compact=True,
+                    select_on_focus=False,
+                ),
             )
             yield _row(
                 t("signin.pin"), Input(id="in-pin", password=True, max_length=12, compact=True)
@@ -136,12 +170,11 @@ class SignDialog(ServiceDialog):
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        inputs = [i for i in self.query(Input) if not i.disabled]
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.action_submit()
+        advance_or_submit(self, event.input)
+
+    @on(Input.Changed, "#name, #in-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        guard_name(self, event)
 
     def action_submit(self) -> None:
         out_pin = self.query_one("#out-pin", Input).value
