@@ -51,13 +51,13 @@ from shiftdesk.handover.log import (
     LOG_KINDS,
     TimelineRow,
     add_entry,
-    shift_entries,
     split_photos,
     timeline,
 )
 from shiftdesk.handover.shifts import (
     Period,
     awaiting_countersign,
+    countersign,
     current_shift,
     ensure_shift,
     get_shift,
@@ -68,6 +68,7 @@ from shiftdesk.handover.shifts import (
     period_for_opening,
     period_instances,
     shift_day,
+    shift_entries,
     shifts_on,
 )
 from shiftdesk.handover.signoff import (
@@ -77,7 +78,6 @@ from shiftdesk.handover.signoff import (
     acknowledge,
     answer,
     ask,
-    countersign,
     handover_state,
     overridden_keys,
     override_block,
@@ -90,6 +90,7 @@ from shiftdesk.handover.text import (
     describe_item,
     entry_text,
     kind_label,
+    kind_text,
     period_label,
     shift_label,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "handover_state",
     "has_discrepancy",
     "kind_label",
+    "kind_text",
     "off_by_minutes",
     "open_shift",
     "operator_names",

@@ -20,7 +20,7 @@ from shiftdesk.clocks import Clock, ClockState
 from shiftdesk.clocks import complaints as complaint_clocks
 from shiftdesk.clocks import workorders as wo_clocks
 from shiftdesk.config import Settings
-from shiftdesk.handover.log import shift_entries
+from shiftdesk.handover.shifts import shift_entries
 from shiftdesk.models import (
     Call,
     Callback,
@@ -186,6 +186,221 @@ def _parcels_waiting_at(session: Session, site_id: int, as_of: datetime) -> dict
     return {shelf or "": int(n) for shelf, n in rows}
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What every area reader needs: where, when, and the warning margin."""
+
+    session: Session
+    settings: Settings
+    site_id: int
+    now: datetime
+    warn: timedelta
+    #: rebuild as the records stood at this past instant (the demo's history)
+    as_of: datetime | None
+
+
+def _order_items(r: _Reading, more: dict[str, int]) -> list[DigestItem]:
+    """Open work orders by stage with their next clock (H-16); important ones block (H-6)."""
+    hcfg = r.settings.handover
+    if r.as_of is None:
+        open_orders: Any = col(WorkOrder.stage).in_(OPEN_STAGES)
+    else:
+        open_orders = and_(
+            col(WorkOrder.reported_at) <= r.as_of,
+            *(
+                or_(col(c).is_(None), col(c) > r.as_of)
+                for c in (WorkOrder.completed_at, WorkOrder.closed_at, WorkOrder.cancelled_at)
+            ),
+        )
+    order_total = r.session.exec(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(WorkOrder.site_id == r.site_id, open_orders)
+    ).one()
+    stage_rank = {s: i for i, s in enumerate(wo_clocks.STAGE_ORDER)}
+    orders = r.session.exec(
+        select(WorkOrder, Unit)
+        .join(Unit, col(Unit.id) == WorkOrder.unit_id, isouter=True)
+        .where(WorkOrder.site_id == r.site_id, open_orders)
+        .order_by(col(WorkOrder.reported_at))
+        .limit(SECTION_LIMIT)
+    ).all()
+    order_items: list[DigestItem] = []
+    for row, unit in orders:
+        order = row if r.as_of is None else _order_as_of(row, r.as_of)
+        clock = order_next_clock(order, r.settings, r.now)
+        detail = {
+            "stage": order.stage,
+            "priority": order.priority,
+            "trade": order.trade,
+            "assignee": order.assignee or order.team,
+            "reported_at": _iso(order.reported_at),
+            "clock": _clock_detail(clock, r.now, r.warn),
+        }
+        breached = clock is not None and clock.state(r.now, r.warn) is ClockState.BREACHED
+        order_items.append(
+            DigestItem(
+                key=f"wo:{order.id}",
+                section="breached" if breached else "orders",
+                ref=unit.code if unit else order.location,
+                text=order.summary[:200],
+                detail=detail,
+                blocking=hcfg.block_on_emergency_orders
+                and order.priority in hcfg.block_order_priorities
+                and order.stage not in DONE_STAGES,
+            )
+        )
+    order_items.sort(key=lambda i: (stage_rank.get(i.detail["stage"], 9), i.key))
+    if order_total > len(orders):
+        more["orders"] = order_total - len(orders)
+    return order_items
+
+
+def _complaint_items(r: _Reading, more: dict[str, int]) -> list[DigestItem]:
+    """Open complaints with their deadlines; major/hot not yet answered block (H-6)."""
+    hcfg = r.settings.handover
+    open_complaint_states = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
+    if r.as_of is None:
+        open_complaints: Any = col(Complaint.status).in_(open_complaint_states)
+    else:
+        open_complaints = and_(
+            col(Complaint.received_at) <= r.as_of,
+            *(
+                or_(col(c).is_(None), col(c) > r.as_of)
+                for c in (Complaint.resolved_at, Complaint.closed_at)
+            ),
+        )
+    complaint_total = r.session.exec(
+        select(func.count())
+        .select_from(Complaint)
+        .where(Complaint.site_id == r.site_id, open_complaints)
+    ).one()
+    complaints = r.session.exec(
+        select(Complaint, Call, Unit)
+        .join(Call, col(Call.id) == Complaint.call_id, isouter=True)
+        .join(Unit, col(Unit.id) == Call.unit_id, isouter=True)
+        .where(Complaint.site_id == r.site_id, open_complaints)
+        .order_by(col(Complaint.received_at))
+        .limit(SECTION_LIMIT)
+    ).all()
+    complaint_items: list[DigestItem] = []
+    for c_row, call, unit in complaints:
+        complaint = c_row if r.as_of is None else _complaint_as_of(c_row, r.as_of)
+        clock = complaint_clock(complaint, r.settings, r.now)
+        breached = clock is not None and clock.state(r.now, r.warn) is ClockState.BREACHED
+        complaint_items.append(
+            DigestItem(
+                key=f"complaint:{complaint.id}",
+                section="breached" if breached else "complaints",
+                ref=unit.code if unit else "",
+                text=(call.summary if call else complaint.department)[:200],
+                detail={
+                    "level": complaint.level,
+                    "scheme": complaint.scheme,
+                    "status": complaint.status,
+                    "department": complaint.department,
+                    "received_at": _iso(complaint.received_at),
+                    "clock": _clock_detail(clock, r.now, r.warn),
+                },
+                blocking=hcfg.block_on_major_complaints
+                and complaint.level in hcfg.block_complaint_levels
+                and complaint.status == ComplaintStatus.OPEN.value,
+            )
+        )
+    if complaint_total > len(complaints):
+        more["complaints"] = complaint_total - len(complaints)
+    return complaint_items
+
+
+def _callback_items(r: _Reading, shift: Shift, more: dict[str, int]) -> list[DigestItem]:
+    """Callbacks due before the next shift ends, overdue ones included (CB-3, CB-6)."""
+    horizon = shift.period_end + (shift.period_end - shift.period_start)
+    # a repair's callback names its order's unit; a complaint's, its call's (CB-1)
+    complaint_call = aliased(Call)
+    callbacks = r.session.exec(
+        select(Callback, WorkOrder, Unit, complaint_call)
+        .join(WorkOrder, col(WorkOrder.id) == Callback.work_order_id, isouter=True)
+        .join(Complaint, col(Complaint.id) == Callback.complaint_id, isouter=True)
+        .join(complaint_call, col(complaint_call.id) == col(Complaint.call_id), isouter=True)
+        .join(
+            Unit,
+            col(Unit.id) == func.coalesce(WorkOrder.unit_id, complaint_call.unit_id),
+            isouter=True,
+        )
+        .where(
+            Callback.site_id == r.site_id,
+            col(Callback.done_at).is_(None)
+            if r.as_of is None
+            else or_(col(Callback.done_at).is_(None), col(Callback.done_at) > r.as_of),
+            col(Callback.due_at).is_not(None),
+            col(Callback.due_at) <= horizon,
+        )
+        .order_by(col(Callback.due_at))
+        .limit(SECTION_LIMIT + 1)
+    ).all()
+    items: list[DigestItem] = []
+    for callback, order, unit, call in callbacks[:SECTION_LIMIT]:
+        assert callback.due_at is not None
+        clock = Clock("callback", "CB-3", callback.due_at, callback.due_at)
+        about = order.summary if order else (call.summary if call else callback.note)
+        items.append(
+            DigestItem(
+                key=f"callback:{callback.id}",
+                section="callbacks",
+                ref=unit.code if unit else "",
+                text=about[:200],
+                detail={
+                    "kind": callback.kind,
+                    "order_id": callback.work_order_id,
+                    "complaint_id": callback.complaint_id,
+                    "due_at": _iso(callback.due_at),
+                    "clock": _clock_detail(clock, r.now, r.warn),
+                },
+            )
+        )
+    if len(callbacks) > SECTION_LIMIT:
+        more["callbacks"] = len(callbacks) - SECTION_LIMIT
+    return items
+
+
+def _parcel_count(r: _Reading) -> dict[str, int]:
+    """H-12: what waits at the desk, by shelf (the count the incoming operator confirms)."""
+    if r.as_of is None:
+        return waiting_parcels_by_shelf(r.session, r.site_id)
+    return _parcels_waiting_at(r.session, r.site_id, r.as_of)
+
+
+def _parcel_item(by_shelf: dict[str, int]) -> DigestItem:
+    """H-12: the parcel count is mandatory; one item, confirmed by counting."""
+    return DigestItem(
+        key=PARCELS_KEY,
+        section="parcels",
+        ref="",
+        text=", ".join(f"{shelf or '-'}: {n}" for shelf, n in sorted(by_shelf.items())),
+        detail={"total": sum(by_shelf.values()), "by_shelf": by_shelf},
+    )
+
+
+def _incident_items(session: Session, shift_id: int) -> list[DigestItem]:
+    """The shift's incidents and H-8 events (corrections shown with what they correct)."""
+    return [
+        DigestItem(
+            key=f"entry:{entry.id}",
+            section="incidents",
+            ref=f"#{entry.seq}",
+            text=entry.body[:200],
+            detail={
+                "kind": entry.kind,
+                "category": entry.category,
+                "location": entry.location,
+                "at": _iso(entry.at),
+            },
+        )
+        for entry in shift_entries(session, shift_id)
+        if entry.kind in (EntryKind.INCIDENT.value, EntryKind.EVENT.value)
+    ]
+
+
 def build_digest(
     session: Session,
     settings: Settings,
@@ -202,201 +417,24 @@ def build_digest(
     """
     now = as_of or now or utcnow()
     assert shift.id is not None
-    site_id = shift.site_id
-    warn = timedelta(seconds=settings.workorders.warn_seconds)
-    hcfg = settings.handover
-    items: list[DigestItem] = []
+    reading = _Reading(
+        session,
+        settings,
+        shift.site_id,
+        now,
+        timedelta(seconds=settings.workorders.warn_seconds),
+        as_of,
+    )
     more: dict[str, int] = {}
-
-    # open work orders by stage with their next clock (H-16); important ones block (H-6)
-    if as_of is None:
-        open_orders: Any = col(WorkOrder.stage).in_(OPEN_STAGES)
-    else:
-        open_orders = and_(
-            col(WorkOrder.reported_at) <= as_of,
-            *(
-                or_(col(c).is_(None), col(c) > as_of)
-                for c in (WorkOrder.completed_at, WorkOrder.closed_at, WorkOrder.cancelled_at)
-            ),
-        )
-    order_total = session.exec(
-        select(func.count()).select_from(WorkOrder).where(WorkOrder.site_id == site_id, open_orders)
-    ).one()
-    stage_rank = {s: i for i, s in enumerate(wo_clocks.STAGE_ORDER)}
-    orders = session.exec(
-        select(WorkOrder, Unit)
-        .join(Unit, col(Unit.id) == WorkOrder.unit_id, isouter=True)
-        .where(WorkOrder.site_id == site_id, open_orders)
-        .order_by(col(WorkOrder.reported_at))
-        .limit(SECTION_LIMIT)
-    ).all()
-    order_items: list[DigestItem] = []
-    for row, unit in orders:
-        order = row if as_of is None else _order_as_of(row, as_of)
-        clock = order_next_clock(order, settings, now)
-        detail = {
-            "stage": order.stage,
-            "priority": order.priority,
-            "trade": order.trade,
-            "assignee": order.assignee or order.team,
-            "reported_at": _iso(order.reported_at),
-            "clock": _clock_detail(clock, now, warn),
-        }
-        breached = clock is not None and clock.state(now, warn) is ClockState.BREACHED
-        order_items.append(
-            DigestItem(
-                key=f"wo:{order.id}",
-                section="breached" if breached else "orders",
-                ref=unit.code if unit else order.location,
-                text=order.summary[:200],
-                detail=detail,
-                blocking=hcfg.block_on_emergency_orders
-                and order.priority in hcfg.block_order_priorities
-                and order.stage not in DONE_STAGES,
-            )
-        )
-    order_items.sort(key=lambda i: (stage_rank.get(i.detail["stage"], 9), i.key))
-    if order_total > len(orders):
-        more["orders"] = order_total - len(orders)
-
-    # open complaints with their deadlines; major/hot not yet answered block (H-6)
-    open_complaint_states = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
-    if as_of is None:
-        open_complaints: Any = col(Complaint.status).in_(open_complaint_states)
-    else:
-        open_complaints = and_(
-            col(Complaint.received_at) <= as_of,
-            *(
-                or_(col(c).is_(None), col(c) > as_of)
-                for c in (Complaint.resolved_at, Complaint.closed_at)
-            ),
-        )
-    complaint_total = session.exec(
-        select(func.count())
-        .select_from(Complaint)
-        .where(Complaint.site_id == site_id, open_complaints)
-    ).one()
-    complaints = session.exec(
-        select(Complaint, Call, Unit)
-        .join(Call, col(Call.id) == Complaint.call_id, isouter=True)
-        .join(Unit, col(Unit.id) == Call.unit_id, isouter=True)
-        .where(Complaint.site_id == site_id, open_complaints)
-        .order_by(col(Complaint.received_at))
-        .limit(SECTION_LIMIT)
-    ).all()
-    complaint_items: list[DigestItem] = []
-    for c_row, call, unit in complaints:
-        complaint = c_row if as_of is None else _complaint_as_of(c_row, as_of)
-        clock = complaint_clock(complaint, settings, now)
-        breached = clock is not None and clock.state(now, warn) is ClockState.BREACHED
-        complaint_items.append(
-            DigestItem(
-                key=f"complaint:{complaint.id}",
-                section="breached" if breached else "complaints",
-                ref=unit.code if unit else "",
-                text=(call.summary if call else complaint.department)[:200],
-                detail={
-                    "level": complaint.level,
-                    "scheme": complaint.scheme,
-                    "status": complaint.status,
-                    "department": complaint.department,
-                    "received_at": _iso(complaint.received_at),
-                    "clock": _clock_detail(clock, now, warn),
-                },
-                blocking=hcfg.block_on_major_complaints
-                and complaint.level in hcfg.block_complaint_levels
-                and complaint.status == ComplaintStatus.OPEN.value,
-            )
-        )
-    if complaint_total > len(complaints):
-        more["complaints"] = complaint_total - len(complaints)
-
-    items.extend(i for i in order_items + complaint_items if i.section == "breached")
+    order_items = _order_items(reading, more)
+    complaint_items = _complaint_items(reading, more)
+    items = [i for i in order_items + complaint_items if i.section == "breached"]
     items.extend(i for i in order_items if i.section == "orders")
     items.extend(i for i in complaint_items if i.section == "complaints")
-
-    # callbacks due before the next shift ends, overdue ones included (CB-3, CB-6)
-    horizon = shift.period_end + (shift.period_end - shift.period_start)
-    # a repair's callback names its order's unit; a complaint's, its call's (CB-1)
-    complaint_call = aliased(Call)
-    callbacks = session.exec(
-        select(Callback, WorkOrder, Unit, complaint_call)
-        .join(WorkOrder, col(WorkOrder.id) == Callback.work_order_id, isouter=True)
-        .join(Complaint, col(Complaint.id) == Callback.complaint_id, isouter=True)
-        .join(complaint_call, col(complaint_call.id) == col(Complaint.call_id), isouter=True)
-        .join(
-            Unit,
-            col(Unit.id) == func.coalesce(WorkOrder.unit_id, complaint_call.unit_id),
-            isouter=True,
-        )
-        .where(
-            Callback.site_id == site_id,
-            col(Callback.done_at).is_(None)
-            if as_of is None
-            else or_(col(Callback.done_at).is_(None), col(Callback.done_at) > as_of),
-            col(Callback.due_at).is_not(None),
-            col(Callback.due_at) <= horizon,
-        )
-        .order_by(col(Callback.due_at))
-        .limit(SECTION_LIMIT + 1)
-    ).all()
-    for callback, order, unit, call in callbacks[:SECTION_LIMIT]:
-        assert callback.due_at is not None
-        clock = Clock("callback", "CB-3", callback.due_at, callback.due_at)
-        about = order.summary if order else (call.summary if call else callback.note)
-        items.append(
-            DigestItem(
-                key=f"callback:{callback.id}",
-                section="callbacks",
-                ref=unit.code if unit else "",
-                text=about[:200],
-                detail={
-                    "kind": callback.kind,
-                    "order_id": callback.work_order_id,
-                    "complaint_id": callback.complaint_id,
-                    "due_at": _iso(callback.due_at),
-                    "clock": _clock_detail(clock, now, warn),
-                },
-            )
-        )
-    if len(callbacks) > SECTION_LIMIT:
-        more["callbacks"] = len(callbacks) - SECTION_LIMIT
-
-    # H-12: the parcel count is mandatory; one item, confirmed by counting
-    by_shelf = (
-        waiting_parcels_by_shelf(session, site_id)
-        if as_of is None
-        else _parcels_waiting_at(session, site_id, as_of)
-    )
-    total = sum(by_shelf.values())
-    items.append(
-        DigestItem(
-            key=PARCELS_KEY,
-            section="parcels",
-            ref="",
-            text=", ".join(f"{shelf or '-'}: {n}" for shelf, n in sorted(by_shelf.items())),
-            detail={"total": total, "by_shelf": by_shelf},
-        )
-    )
-
-    # the shift's incidents and H-8 events (corrections shown with what they correct)
-    for entry in shift_entries(session, shift.id):
-        if entry.kind in (EntryKind.INCIDENT.value, EntryKind.EVENT.value):
-            items.append(
-                DigestItem(
-                    key=f"entry:{entry.id}",
-                    section="incidents",
-                    ref=f"#{entry.seq}",
-                    text=entry.body[:200],
-                    detail={
-                        "kind": entry.kind,
-                        "category": entry.category,
-                        "location": entry.location,
-                        "at": _iso(entry.at),
-                    },
-                )
-            )
-
+    items.extend(_callback_items(reading, shift, more))
+    by_shelf = _parcel_count(reading)
+    items.append(_parcel_item(by_shelf))
+    items.extend(_incident_items(session, shift.id))
     special_instructions = strip_controls(special_instructions, multiline=True)
     if special_instructions:
         items.append(
@@ -413,7 +451,7 @@ def build_digest(
         items=items,
         available={s: s != "deposits" for s in SECTIONS},
         parcels_by_shelf=by_shelf,
-        parcels_total=total,
+        parcels_total=sum(by_shelf.values()),
         special_instructions=special_instructions,
         more=more,
     )

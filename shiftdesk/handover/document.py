@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from shiftdesk.config import Settings
-from shiftdesk.handover.log import shift_entries, timeline
-from shiftdesk.handover.shifts import current_shift, get_shift, shifts_on
+from shiftdesk.handover.log import timeline
+from shiftdesk.handover.shifts import current_shift, get_shift, shift_entries, shifts_on
 from shiftdesk.handover.signoff import handover_state
 from shiftdesk.handover.text import describe_item, entry_text, kind_label, shift_label
 from shiftdesk.i18n import t

@@ -18,7 +18,7 @@ from shiftdesk import chain
 from shiftdesk.config import Settings
 from shiftdesk.db import Actor
 from shiftdesk.errors import ValidationError
-from shiftdesk.handover.shifts import _new_entry, _require_open
+from shiftdesk.handover.shifts import _new_entry, _require_open, shift_entries
 from shiftdesk.handover.text import (
     _category_label,
     _priority_label,
@@ -184,16 +184,6 @@ def add_entry(
         corrects_id=corrects_id,
     )
     return chain.append(session, entry)
-
-
-def shift_entries(session: Session, shift_id: int) -> list[HandoverEntry]:
-    return list(
-        session.exec(
-            select(HandoverEntry)
-            .where(HandoverEntry.shift_id == shift_id)
-            .order_by(col(HandoverEntry.seq))
-        )
-    )
 
 
 @dataclass

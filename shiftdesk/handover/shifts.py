@@ -7,6 +7,7 @@ A shift belongs to one desk (site + ``site.desk``) and one configured period (da
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,15 +18,17 @@ from sqlmodel import Session, col, select
 from shiftdesk import chain
 from shiftdesk.config import Settings
 from shiftdesk.db import Actor
-from shiftdesk.errors import ConflictError, NotFound, ValidationError
+from shiftdesk.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from shiftdesk.handover.text import shift_label
 from shiftdesk.i18n import t
 from shiftdesk.models import (
     HandoverEntry,
+    Role,
     Shift,
     ShiftStatus,
 )
 from shiftdesk.models.handover import EntryKind
+from shiftdesk.security import require_role
 from shiftdesk.timeutil import local_day_bounds, parse_hhmm, to_local, utcnow, zone
 
 # ---------------------------------------------------------------------------- periods
@@ -242,3 +245,58 @@ def has_discrepancy(session: Session, shift_id: int) -> bool:
         ).one()
         > 0
     )
+
+
+def shift_entries(session: Session, shift_id: int) -> list[HandoverEntry]:
+    return list(
+        session.exec(
+            select(HandoverEntry)
+            .where(HandoverEntry.shift_id == shift_id)
+            .order_by(col(HandoverEntry.seq))
+        )
+    )
+
+
+def countersign(
+    session: Session,
+    settings: Settings,
+    *,
+    site_id: int,
+    supervisor: Actor,
+    day: date | None = None,
+    shift_ids: Sequence[int] = (),
+    now: datetime | None = None,
+) -> list[Shift]:
+    """H-7: the supervisor (or manager) countersigns a day's closed shifts, or chosen ones."""
+    require_role(supervisor, Role.SUPERVISOR)
+    if supervisor.id is None or supervisor.is_system:
+        raise PermissionDenied(t("handover.error.needs_operator"))
+    tz = settings.site.timezone
+    pending = awaiting_countersign(session, site_id)
+    if shift_ids:
+        wanted = set(shift_ids)
+        chosen = [s for s in pending if s.id in wanted]
+        if len(chosen) != len(wanted):
+            raise ValidationError(t("handover.error.not_awaiting"))
+    elif day is not None:
+        chosen = [s for s in pending if shift_day(s, tz) == day]
+    else:
+        raise ValidationError(t("handover.error.countersign_what"))
+    if not chosen:
+        raise ValidationError(
+            t("handover.error.nothing_to_countersign", day=day.isoformat() if day else "")
+        )
+    now = now or utcnow()
+    for shift in chosen:
+        assert shift.id is not None
+        entries = shift_entries(session, shift.id)
+        signatures = [e.hash for e in entries if e.kind == EntryKind.SIGNATURE.value]
+        body = {"day": shift_day(shift, tz).isoformat(), "signatures": signatures}
+        entry = chain.append(
+            session, _new_entry(shift, supervisor, EntryKind.COUNTERSIGN, at=now, body=_dump(body))
+        )
+        shift.countersigned_at = entry.at
+        shift.countersigned_by = supervisor.id
+        session.add(shift)
+    session.flush()
+    return chosen

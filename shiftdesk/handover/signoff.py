@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -19,15 +19,13 @@ from shiftdesk.config import Settings
 from shiftdesk.db import Actor
 from shiftdesk.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from shiftdesk.handover.digest import PARCELS_KEY, Digest, DigestItem, build_digest
-from shiftdesk.handover.log import shift_entries
 from shiftdesk.handover.shifts import (
     _dump,
     _new_entry,
     _require_open,
-    awaiting_countersign,
     open_shift,
     period_after,
-    shift_day,
+    shift_entries,
 )
 from shiftdesk.i18n import t
 from shiftdesk.models import (
@@ -492,48 +490,3 @@ def sign_handover(
     return open_shift(
         session, settings, site_id=shift.site_id, holder=incoming, now=now, period=following
     )
-
-
-def countersign(
-    session: Session,
-    settings: Settings,
-    *,
-    site_id: int,
-    supervisor: Actor,
-    day: date | None = None,
-    shift_ids: Sequence[int] = (),
-    now: datetime | None = None,
-) -> list[Shift]:
-    """H-7: the supervisor (or manager) countersigns a day's closed shifts, or chosen ones."""
-    require_role(supervisor, Role.SUPERVISOR)
-    if supervisor.id is None or supervisor.is_system:
-        raise PermissionDenied(t("handover.error.needs_operator"))
-    tz = settings.site.timezone
-    pending = awaiting_countersign(session, site_id)
-    if shift_ids:
-        wanted = set(shift_ids)
-        chosen = [s for s in pending if s.id in wanted]
-        if len(chosen) != len(wanted):
-            raise ValidationError(t("handover.error.not_awaiting"))
-    elif day is not None:
-        chosen = [s for s in pending if shift_day(s, tz) == day]
-    else:
-        raise ValidationError(t("handover.error.countersign_what"))
-    if not chosen:
-        raise ValidationError(
-            t("handover.error.nothing_to_countersign", day=day.isoformat() if day else "")
-        )
-    now = now or utcnow()
-    for shift in chosen:
-        assert shift.id is not None
-        entries = shift_entries(session, shift.id)
-        signatures = [e.hash for e in entries if e.kind == EntryKind.SIGNATURE.value]
-        body = {"day": shift_day(shift, tz).isoformat(), "signatures": signatures}
-        entry = chain.append(
-            session, _new_entry(shift, supervisor, EntryKind.COUNTERSIGN, at=now, body=_dump(body))
-        )
-        shift.countersigned_at = entry.at
-        shift.countersigned_by = supervisor.id
-        session.add(shift)
-    session.flush()
-    return chosen

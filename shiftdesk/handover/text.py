@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shiftdesk.clocks import Clock
+from shiftdesk.clocks import open_state
 from shiftdesk.i18n import has, t
 from shiftdesk.models import (
     HandoverEntry,
@@ -35,14 +35,19 @@ def shift_label(shift: Shift, tz: str) -> str:
     return f"{period_label(shift.name)} {start:%m-%d %H:%M}–{end:%H:%M}"
 
 
-def kind_label(entry: HandoverEntry) -> str:
+def kind_text(kind: str, category: str = "") -> str:
     """ "Note", "Event: owner complaint", "Incident: fire" ... in the current locale."""
-    base = t(f"handover.kind.{entry.kind}")
-    if entry.kind == EntryKind.EVENT.value and entry.category:
-        return f"{base}: {t(f'handover.event.{entry.category}')}"
-    if entry.kind == EntryKind.INCIDENT.value and entry.category:
-        return f"{base}: {t(f'handover.incident.{entry.category}')}"
+    base = t(f"handover.kind.{kind}")
+    if kind == EntryKind.EVENT.value and category:
+        return f"{base}: {t(f'handover.event.{category}')}"
+    if kind == EntryKind.INCIDENT.value and category:
+        return f"{base}: {t(f'handover.incident.{category}')}"
     return base
+
+
+def kind_label(entry: HandoverEntry) -> str:
+    """An entry's kind (and event/incident category) as ``kind_text`` names it."""
+    return kind_text(entry.kind, entry.category)
 
 
 def entry_text(entry: HandoverEntry, seq_of: dict[int, int] | None = None) -> str:
@@ -150,9 +155,7 @@ def describe_item(item: DigestItem, tz: str, now: datetime | None = None) -> tup
     clock_text = ""
     if clock:
         due = datetime.fromisoformat(clock["due_at"])
-        state = clock["state"]
-        if now is not None:
-            state = Clock(clock["kind"], clock["rule"], due, due).state(now).value
+        state = clock["state"] if now is None else open_state(due, now).value
         clock_text = t(
             "handover.digest.clock",
             rule=clock["rule"],
@@ -177,8 +180,8 @@ def describe_item(item: DigestItem, tz: str, now: datetime | None = None) -> tup
             item.text or t("handover.digest.parcels_none"),
         )
     if item.section == "incidents":
-        fake = HandoverEntry(site_id=0, kind=d.get("kind", ""), category=d.get("category", ""))
-        return f"{item.ref} · {kind_label(fake)}", " · ".join(
+        kind = kind_text(d.get("kind", ""), d.get("category", ""))
+        return f"{item.ref} · {kind}", " · ".join(
             x for x in (d.get("location", ""), item.text) if x
         )
     if item.section == "instructions":
