@@ -35,11 +35,7 @@ class Clock:
         """Due at exactly ``due_at`` is on time; one second later is late."""
         if self.done_at is not None:
             return ClockState.MET if self.done_at <= self.due_at else ClockState.MISSED
-        if now > self.due_at:
-            return ClockState.BREACHED
-        if self.due_at - now <= warn:
-            return ClockState.WARNING
-        return ClockState.RUNNING
+        return open_state(self.due_at, now, warn)
 
     def remaining(self, now: datetime) -> timedelta:
         """Time left (negative once breached); for a done clock, the margin it was done by."""
@@ -53,6 +49,17 @@ class Clock:
 
     def breached(self, now: datetime) -> bool:
         return self.state(now) in (ClockState.BREACHED, ClockState.MISSED)
+
+
+def open_state(
+    due_at: datetime, now: datetime, warn: timedelta = timedelta(seconds=60)
+) -> ClockState:
+    """The state of a clock still running toward ``due_at`` (a stored due time is enough)."""
+    if now > due_at:
+        return ClockState.BREACHED
+    if due_at - now <= warn:
+        return ClockState.WARNING
+    return ClockState.RUNNING
 
 
 def format_remaining(delta: timedelta) -> str:
